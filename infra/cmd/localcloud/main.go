@@ -1,0 +1,99 @@
+// Command localcloud runs the portal on this machine (make dev): emulators, functions under
+// the Lambda Runtime Interface Emulator, and the gateway serving the site and /api/*. It stops
+// every process it started on Ctrl-C or SIGTERM.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/privacyportal/portal/infra/localcloud"
+	"github.com/privacyportal/portal/infra/samtemplate"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:8080", "portal listen address")
+	root := flag.String("root", ".", "repository root")
+	instances := flag.Int("instances", 2, "RIE instances per function")
+	list := flag.Bool("list-functions", false, "print the template's function logical IDs and exit")
+	var params paramFlags
+	flag.Var(&params, "param", "template parameter override Name=Value (repeatable)")
+	flag.Parse()
+	log.SetFlags(0)
+
+	absRoot, err := filepath.Abs(*root)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *list {
+		st, err := samtemplate.Load(filepath.Join(absRoot, "template.yaml"), samtemplate.Options{})
+		if err != nil {
+			log.Fatal(err)
+		}
+		for _, f := range st.Functions {
+			fmt.Println(f.LogicalID)
+		}
+		return
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	started := time.Now()
+	log.Printf("starting the local cloud (emulators, site build, function builds)...")
+	c, err := localcloud.Start(ctx, localcloud.Config{
+		Root: absRoot, Addr: *addr, Params: params, Instances: *instances,
+		Logs: os.Stderr, RunSchedules: true,
+	})
+	if err != nil {
+		log.Fatalf("local cloud: %v", err)
+	}
+	defer c.Close()
+
+	fmt.Printf("\nPrivacy Portal is running (started in %s)\n\n", time.Since(started).Round(100*time.Millisecond))
+	fmt.Printf("  Portal:   %s/\n", c.URL)
+	fmt.Printf("  Mailbox:  %s/  (every mail the portal sends; nothing leaves this machine)\n", c.MailboxURL)
+	fmt.Printf("  DynamoDB: %s  S3: %s  SQS: %s\n\n", c.Endpoints.DynamoDB, c.Endpoints.S3, c.Endpoints.SQS)
+	fmt.Println("  API routes:")
+	for _, r := range c.Routes() {
+		fmt.Println("    " + r)
+	}
+	if sched := c.ScheduledFunctions(); len(sched) > 0 {
+		names := make([]string, 0, len(sched))
+		for n := range sched {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		fmt.Println("  Scheduled (fire now with: curl -X POST <portal>/_local/schedule/<Function>):")
+		for _, n := range names {
+			fmt.Printf("    %s  %s\n", n, sched[n])
+		}
+	}
+	fmt.Println("\nCtrl-C stops everything.")
+	<-ctx.Done()
+	log.Printf("stopping...")
+}
+
+type paramFlags map[string]string
+
+func (p *paramFlags) String() string { return fmt.Sprint(map[string]string(*p)) }
+
+func (p *paramFlags) Set(s string) error {
+	k, v, ok := strings.Cut(s, "=")
+	if !ok {
+		return fmt.Errorf("want Name=Value, got %q", s)
+	}
+	if *p == nil {
+		*p = map[string]string{}
+	}
+	(*p)[k] = v
+	return nil
+}

@@ -1,0 +1,99 @@
+package localcloud
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Credentials are the dummy credentials every emulator is called with. s3rver accepts only
+// this pair, so every other emulator gets it too.
+const (
+	AccessKeyID     = "S3RVER"
+	SecretAccessKey = "S3RVER"
+)
+
+// Endpoints are the emulators' base URLs.
+type Endpoints struct {
+	DynamoDB string
+	S3       string
+	SQS      string
+	SES      string
+}
+
+// EnsureNodeModules installs the pinned emulators with `npm ci` when infra/node_modules is
+// missing or older than the lockfile.
+func EnsureNodeModules(ctx context.Context, infraDir string) error {
+	lock, err := os.Stat(filepath.Join(infraDir, "package-lock.json"))
+	if err != nil {
+		return err
+	}
+	marker := filepath.Join(infraDir, "node_modules", ".package-lock.json")
+	if st, err := os.Stat(marker); err == nil && !st.ModTime().Before(lock.ModTime()) {
+		return nil
+	}
+	return run(ctx, infraDir, environ(), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
+}
+
+// startEmulators starts DynamoDB Local, SES, SQS and S3 emulators on free loopback ports.
+func (c *Cloud) startEmulators(ctx context.Context) error {
+	infra := filepath.Join(c.cfg.Root, "infra")
+	nm := filepath.Join(infra, "node_modules")
+	type spec struct {
+		name string
+		dir  string
+		argv func(port int) []string
+		url  *string
+	}
+	ddbDir := filepath.Join(nm, "amplify-dynamodb-simulator", "emulator")
+	s3Dir := filepath.Join(c.tmp, "s3")
+	if err := os.MkdirAll(s3Dir, 0o700); err != nil {
+		return err
+	}
+	specs := []spec{
+		// DynamoDB Local binds every interface whatever we ask; it is in-memory and holds test
+		// data only. It takes ~3 s and ~220 MB to start, so it starts once per run.
+		{"dynamodb", ddbDir, func(p int) []string {
+			return []string{"java", "-Xmx512m", "-Djava.library.path=DynamoDBLocal_lib", "-jar", "DynamoDBLocal.jar", "-inMemory", "-port", strconv.Itoa(p)}
+		}, &c.Endpoints.DynamoDB},
+		// aws-ses-v2-local answers SendEmail/SendRawEmail (v1) and keeps the mail for GET /store.
+		{"ses", infra, func(p int) []string {
+			return []string{"node", filepath.Join(nm, "aws-ses-v2-local", "dist", "cli.js"), "--host", "127.0.0.1", "--port", strconv.Itoa(p)}
+		}, &c.Endpoints.SES},
+		{"sqs", infra, func(p int) []string {
+			return []string{"node", filepath.Join(infra, "emulators", "sqs.mjs"), strconv.Itoa(p)}
+		}, &c.Endpoints.SQS},
+		// s3rver checks signatures and presigned-URL expiry, which the export links rely on.
+		{"s3", infra, func(p int) []string {
+			return []string{"node", filepath.Join(nm, "s3rver", "bin", "s3rver.js"), "-d", s3Dir, "-a", "127.0.0.1", "-p", strconv.Itoa(p), "--silent", "--no-vhost-buckets"}
+		}, &c.Endpoints.S3},
+	}
+	errs := make(chan error, len(specs))
+	for _, s := range specs {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		p, err := startProc(s.name, c.cfg.Logs, s.dir, environ(), s.argv(port)...)
+		if err != nil {
+			return err
+		}
+		c.emulators = append(c.emulators, p)
+		addr := fmt.Sprintf("127.0.0.1:%d", port)
+		*s.url = "http://" + addr
+		go func() {
+			wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			defer cancel()
+			errs <- waitTCP(wctx, p, addr)
+		}()
+	}
+	for range specs {
+		if err := <-errs; err != nil {
+			return err
+		}
+	}
+	return nil
+}

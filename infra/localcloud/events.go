@@ -1,0 +1,218 @@
+package localcloud
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// sqsSource is one SQS event of one function: what Lambda's event source mapping does.
+type sqsSource struct {
+	function    string
+	queueURL    string
+	queueARN    string
+	batchSize   int32
+	reportItems bool // FunctionResponseTypes: [ReportBatchItemFailures]
+}
+
+func (c *Cloud) sqsSources() ([]sqsSource, error) {
+	var out []sqsSource
+	for _, f := range c.Stack.Functions {
+		for _, e := range f.Events {
+			if e.Type != "SQS" {
+				continue
+			}
+			arn := e.String("Queue")
+			var q *queueInfo
+			for _, info := range c.namer.queues {
+				if info.arn == arn {
+					q = &info
+					break
+				}
+			}
+			if q == nil {
+				return nil, fmt.Errorf("function %s event %s: no queue with ARN %q", f.LogicalID, e.Name, arn)
+			}
+			src := sqsSource{function: f.LogicalID, queueURL: q.url, queueARN: arn, batchSize: 10}
+			if b, ok := e.Properties["BatchSize"].(float64); ok && b > 0 {
+				src.batchSize = int32(min(b, 10))
+			}
+			if types, ok := e.Properties["FunctionResponseTypes"].([]any); ok {
+				for _, t := range types {
+					if t == "ReportBatchItemFailures" {
+						src.reportItems = true
+					}
+				}
+			}
+			out = append(out, src)
+		}
+	}
+	return out, nil
+}
+
+// pollSQS feeds one queue to its function until the cloud closes: receive a batch, invoke,
+// delete what succeeded. A failed invoke leaves the batch to reappear after the visibility
+// timeout, and the queue's redrive policy moves it to the dead-letter queue in the end.
+func (c *Cloud) pollSQS(ctx context.Context, src sqsSource) {
+	for ctx.Err() == nil {
+		out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
+			QueueUrl:                    &src.queueURL,
+			MaxNumberOfMessages:         src.batchSize,
+			WaitTimeSeconds:             1,
+			MessageSystemAttributeNames: []sqstypes.MessageSystemAttributeName{sqstypes.MessageSystemAttributeNameAll},
+			MessageAttributeNames:       []string{"All"},
+		})
+		if err != nil {
+			if ctx.Err() == nil {
+				c.logf("sqs poller %s: %v", src.function, err)
+				time.Sleep(time.Second)
+			}
+			continue
+		}
+		if len(out.Messages) == 0 {
+			continue
+		}
+		ev := events.SQSEvent{}
+		byID := map[string]*string{}
+		for _, m := range out.Messages {
+			rec := events.SQSMessage{
+				MessageId:      aws.ToString(m.MessageId),
+				ReceiptHandle:  aws.ToString(m.ReceiptHandle),
+				Body:           aws.ToString(m.Body),
+				Md5OfBody:      aws.ToString(m.MD5OfBody),
+				Attributes:     m.Attributes,
+				EventSource:    "aws:sqs",
+				EventSourceARN: src.queueARN,
+				AWSRegion:      c.Region,
+			}
+			if len(m.MessageAttributes) > 0 {
+				rec.MessageAttributes = map[string]events.SQSMessageAttribute{}
+				for k, v := range m.MessageAttributes {
+					rec.MessageAttributes[k] = events.SQSMessageAttribute{StringValue: v.StringValue, DataType: aws.ToString(v.DataType)}
+				}
+			}
+			ev.Records = append(ev.Records, rec)
+			byID[rec.MessageId] = m.ReceiptHandle
+		}
+		payload, _ := json.Marshal(ev)
+		res, err := c.Invoke(ctx, src.function, payload)
+		if err != nil {
+			c.logf("sqs poller %s: batch of %d failed: %v", src.function, len(ev.Records), err)
+			continue
+		}
+		failed := map[string]bool{}
+		if src.reportItems {
+			var r events.SQSEventResponse
+			if json.Unmarshal(res, &r) == nil {
+				for _, f := range r.BatchItemFailures {
+					failed[f.ItemIdentifier] = true
+				}
+			}
+		}
+		for id, handle := range byID {
+			if failed[id] {
+				continue
+			}
+			if _, err := c.SQS.DeleteMessage(context.WithoutCancel(ctx), &sqs.DeleteMessageInput{QueueUrl: &src.queueURL, ReceiptHandle: handle}); err != nil {
+				c.logf("sqs poller %s: delete: %v", src.function, err)
+			}
+		}
+	}
+}
+
+// FireSchedule invokes a function that has a Schedule or ScheduleV2 event, with the event
+// EventBridge would send (or the event's Input, if the template sets one).
+func (c *Cloud) FireSchedule(ctx context.Context, logicalID string) error {
+	for _, f := range c.Stack.Functions {
+		if f.LogicalID != logicalID {
+			continue
+		}
+		for _, e := range f.Events {
+			if e.Type != "Schedule" && e.Type != "ScheduleV2" {
+				continue
+			}
+			payload := []byte(e.String("Input"))
+			if len(payload) == 0 {
+				payload, _ = json.Marshal(map[string]any{
+					"version": "0", "id": newRequestID(), "detail-type": "Scheduled Event",
+					"source": "aws.events", "account": c.namer.account, "time": time.Now().UTC().Format(time.RFC3339),
+					"region": c.Region, "resources": []string{}, "detail": map[string]any{},
+				})
+			}
+			_, err := c.Invoke(ctx, logicalID, payload)
+			return err
+		}
+		return fmt.Errorf("function %s has no schedule event", logicalID)
+	}
+	return fmt.Errorf("no function %q in the template", logicalID)
+}
+
+// ScheduledFunctions lists the functions that have a schedule, with their expressions.
+func (c *Cloud) ScheduledFunctions() map[string]string {
+	out := map[string]string{}
+	for _, f := range c.Stack.Functions {
+		for _, e := range f.Events {
+			if e.Type == "Schedule" || e.Type == "ScheduleV2" {
+				expr := e.String("Schedule")
+				if expr == "" {
+					expr = e.String("ScheduleExpression")
+				}
+				out[f.LogicalID] = expr
+			}
+		}
+	}
+	return out
+}
+
+// rateInterval parses "rate(5 minutes)"; cron expressions are fired on demand only.
+func rateInterval(expr string) (time.Duration, bool) {
+	inner, ok := strings.CutPrefix(expr, "rate(")
+	if !ok {
+		return 0, false
+	}
+	fields := strings.Fields(strings.TrimSuffix(inner, ")"))
+	if len(fields) != 2 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(fields[0])
+	if err != nil || n <= 0 {
+		return 0, false
+	}
+	unit := map[string]time.Duration{"minute": time.Minute, "hour": time.Hour, "day": 24 * time.Hour}[strings.TrimSuffix(fields[1], "s")]
+	if unit == 0 {
+		return 0, false
+	}
+	return time.Duration(n) * unit, true
+}
+
+// runSchedules fires rate() schedules on their interval (make dev only; tests fire on demand).
+func (c *Cloud) runSchedules(ctx context.Context) {
+	for fn, expr := range c.ScheduledFunctions() {
+		d, ok := rateInterval(expr)
+		if !ok {
+			continue
+		}
+		go func() {
+			t := time.NewTicker(d)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := c.FireSchedule(ctx, fn); err != nil {
+						c.logf("schedule %s: %v", fn, err)
+					}
+				}
+			}
+		}()
+	}
+}

@@ -1,0 +1,242 @@
+package localcloud
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/privacyportal/portal/infra/samtemplate"
+)
+
+// function is one template function running locally as a pool of RIE instances.
+type function struct {
+	id        string
+	def       samtemplate.Function
+	pool      chan *instance
+	timeout   time.Duration
+	bootstrap string
+}
+
+// instance is one aws-lambda-rie process running one bootstrap. RIE crashes (nil-pointer
+// SIGSEGV) when a second invoke reaches it while one is running, so an instance serves one
+// invoke at a time: it is taken from the pool for the invoke and put back after.
+type instance struct {
+	proc *proc
+	url  string
+}
+
+// BuildRIE builds the pinned Lambda Runtime Interface Emulator into dir.
+func BuildRIE(ctx context.Context, root, dir string) (string, error) {
+	bin := filepath.Join(dir, "aws-lambda-rie")
+	err := run(ctx, filepath.Join(root, "infra", "tools"), environ("CGO_ENABLED=0"),
+		"go", "build", "-o", bin, "github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie")
+	return bin, err
+}
+
+// BuildFunction builds one function's bootstrap for this machine's architecture with the same
+// Makefile target `sam build` uses (the deploy builds arm64; here it runs on the host).
+func BuildFunction(ctx context.Context, root string, functionsDirs []string, logicalID, outDir, version string) (string, error) {
+	args := []string{"make", "-s", "--no-print-directory", "-C", root, "build-" + logicalID,
+		"ARTIFACTS_DIR=" + outDir, "LAMBDA_GOARCH=" + runtime.GOARCH}
+	if len(functionsDirs) > 0 {
+		args = append(args, "FUNCTIONS_DIRS="+strings.Join(functionsDirs, " "))
+	}
+	if version != "" {
+		args = append(args, "VERSION="+version)
+	}
+	if err := run(ctx, root, environ(), args...); err != nil {
+		return "", err
+	}
+	return filepath.Join(outDir, "bootstrap"), nil
+}
+
+func (c *Cloud) buildFunctions(ctx context.Context, st *samtemplate.Stack) error {
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(max(1, runtime.NumCPU()))
+	g.Go(func() error {
+		var err error
+		c.rie, err = BuildRIE(gctx, c.cfg.Root, filepath.Join(c.tmp, "bin"))
+		return err
+	})
+	for _, f := range st.Functions {
+		fn := &function{id: f.LogicalID, def: f, timeout: 10 * time.Second}
+		if f.Properties.Timeout != nil {
+			fn.timeout = time.Duration(*f.Properties.Timeout) * time.Second
+		}
+		c.functions[f.LogicalID] = fn
+		g.Go(func() error {
+			var err error
+			fn.bootstrap, err = BuildFunction(gctx, c.cfg.Root, c.cfg.FunctionsDirs, f.LogicalID, filepath.Join(c.tmp, "functions", f.LogicalID), c.cfg.Version)
+			return err
+		})
+	}
+	return g.Wait()
+}
+
+// functionEnv is what a function's process sees: the template's variables, the Lambda
+// runtime's own, and the emulator endpoints in the SDK's standard variables.
+func (c *Cloud) functionEnv(fn *function) []string {
+	env := []string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + c.tmp,
+		"TZ=UTC",
+		// RIE does not set AWS_REGION; the SDK needs it.
+		"AWS_REGION=" + c.Region,
+		"AWS_DEFAULT_REGION=" + c.Region,
+		"AWS_ACCESS_KEY_ID=" + AccessKeyID,
+		"AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
+		"AWS_ENDPOINT_URL_DYNAMODB=" + c.Endpoints.DynamoDB,
+		"AWS_ENDPOINT_URL_S3=" + c.Endpoints.S3,
+		"AWS_ENDPOINT_URL_SQS=" + c.Endpoints.SQS,
+		"AWS_ENDPOINT_URL_SES=" + c.Endpoints.SES,
+		"S3_FORCE_PATH_STYLE=true",
+		// s3rver does not understand the SDK's default streaming checksums (aws-chunked
+		// trailers); ask for checksums only where an API requires them.
+		"AWS_REQUEST_CHECKSUM_CALCULATION=when_required",
+		"AWS_RESPONSE_CHECKSUM_VALIDATION=when_required",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"AWS_LAMBDA_FUNCTION_NAME=" + c.prefix + "-" + fn.id,
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + fmt.Sprint(int(fn.timeout.Seconds())),
+		"LOCAL_CLOUD=true",
+	}
+	if m := fn.def.Properties.MemorySize; m != nil {
+		env = append(env, fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", *m))
+	}
+	for k, v := range fn.def.Env {
+		env = append(env, k+"="+v)
+	}
+	for k, v := range c.cfg.FunctionEnv {
+		env = append(env, k+"="+v)
+	}
+	return env
+}
+
+func (c *Cloud) startFunctions(ctx context.Context) error {
+	n := c.cfg.Instances
+	for _, fn := range c.functions {
+		fn.pool = make(chan *instance, n)
+		for i := range n {
+			inst, err := c.startInstance(ctx, fn, i)
+			if err != nil {
+				return err
+			}
+			fn.pool <- inst
+		}
+	}
+	return nil
+}
+
+func (c *Cloud) startInstance(ctx context.Context, fn *function, i int) (*instance, error) {
+	emuPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	apiPort, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	// Both addresses are set: RIE's default runtime API port (9001) would collide between
+	// instances, and its default emulator address binds every interface.
+	emuAddr := fmt.Sprintf("127.0.0.1:%d", emuPort)
+	p, err := startProc(fmt.Sprintf("%s#%d", fn.id, i), c.cfg.Logs, c.tmp, c.functionEnv(fn),
+		c.rie, "--runtime-interface-emulator-address", emuAddr,
+		"--runtime-api-address", fmt.Sprintf("127.0.0.1:%d", apiPort), fn.bootstrap)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.instances = append(c.instances, p)
+	c.mu.Unlock()
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := waitTCP(wctx, p, emuAddr); err != nil {
+		return nil, err
+	}
+	return &instance{proc: p, url: "http://" + emuAddr + "/2015-03-31/functions/function/invocations"}, nil
+}
+
+// FunctionError is a function that failed: it returned an error, panicked or timed out.
+type FunctionError struct {
+	Function string
+	Type     string `json:"errorType"`
+	Message  string `json:"errorMessage"`
+}
+
+func (e *FunctionError) Error() string {
+	return fmt.Sprintf("function %s failed: %s: %s", e.Function, e.Type, e.Message)
+}
+
+// Invoke runs one function with payload and returns its result, waiting for a free instance.
+func (c *Cloud) Invoke(ctx context.Context, logicalID string, payload []byte) ([]byte, error) {
+	fn, ok := c.functions[logicalID]
+	if !ok {
+		return nil, fmt.Errorf("no function %q in the template", logicalID)
+	}
+	var inst *instance
+	select {
+	case inst = <-fn.pool:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	case <-c.closed:
+		return nil, errClosed
+	}
+	out, err := c.invokeInstance(ctx, fn, inst, payload)
+	if inst.proc.exited() {
+		// RIE itself died (it restarts a crashed runtime, but not itself): replace it.
+		if fresh, serr := c.startInstance(context.WithoutCancel(ctx), fn, 0); serr == nil {
+			inst = fresh
+		}
+	}
+	fn.pool <- inst
+	return out, err
+}
+
+func (c *Cloud) invokeInstance(ctx context.Context, fn *function, inst *instance, payload []byte) ([]byte, error) {
+	ctx, cancel := context.WithTimeout(ctx, fn.timeout+5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inst.url, bytes.NewReader(payload))
+	if err != nil {
+		return nil, err
+	}
+	resp, err := c.invokeClient.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", fn.id, err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, fmt.Errorf("invoke %s: %w", fn.id, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		// RIE answers 502 when the runtime crashed (e.g. a panic outside the handler's
+		// recovery), and writes the timeout as plain text.
+		return nil, &FunctionError{Function: fn.id, Type: fmt.Sprintf("RIE %d", resp.StatusCode), Message: strings.TrimSpace(string(body))}
+	}
+	if bytes.HasPrefix(body, []byte("Task timed out")) {
+		return nil, &FunctionError{Function: fn.id, Type: "Timeout", Message: string(body)}
+	}
+	// A handler that returned an error yields 200 with {"errorMessage","errorType"}.
+	var fe FunctionError
+	if json.Unmarshal(body, &fe) == nil && fe.Type != "" && fe.Message != "" && !bytes.Contains(body, []byte(`"statusCode"`)) {
+		fe.Function = fn.id
+		return nil, &fe
+	}
+	return body, nil
+}
+
+// IsFunctionError reports whether err is a function's own failure (as opposed to the cloud's).
+func IsFunctionError(err error) bool {
+	var fe *FunctionError
+	return errors.As(err, &fe)
+}

@@ -1,0 +1,168 @@
+package localcloud
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// freePort asks the kernel for a free loopback port. Another process may take it before we
+// bind it, but on a test machine that race is rare and shows up as a clear start error.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// proc is a child process of the local cloud, in its own process group so that stopping it
+// also stops anything it started.
+type proc struct {
+	name string
+	cmd  *exec.Cmd
+	done chan struct{}
+	err  error
+}
+
+// startProc starts a command whose output goes, line by line and prefixed with name, to logs.
+func startProc(name string, logs io.Writer, dir string, env []string, argv ...string) (*proc, error) {
+	cmd := exec.Command(argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = env
+	// Pdeathsig stops the child if the local cloud dies without cleaning up (e.g. a test binary
+	// killed by its timeout), so no emulator outlives it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
+	w := prefixWriter(logs, name)
+	cmd.Stdout, cmd.Stderr = w, w
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", name, err)
+	}
+	p := &proc{name: name, cmd: cmd, done: make(chan struct{})}
+	go func() {
+		p.err = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// stop sends SIGTERM to the process group, then SIGKILL if it has not exited within grace.
+func (p *proc) stop(grace time.Duration) {
+	if p == nil {
+		return
+	}
+	pgid := -p.cmd.Process.Pid
+	_ = syscall.Kill(pgid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(grace):
+		_ = syscall.Kill(pgid, syscall.SIGKILL)
+		<-p.done
+	}
+	// Children of the group that ignored SIGTERM (none known) go too.
+	_ = syscall.Kill(pgid, syscall.SIGKILL)
+}
+
+func (p *proc) exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitTCP waits until addr accepts connections, the process exits, or ctx ends.
+func waitTCP(ctx context.Context, p *proc, addr string) error {
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return nil
+		}
+		if p != nil && p.exited() {
+			return fmt.Errorf("%s exited before listening on %s: %v", p.name, addr, p.err)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not listening on %s: %w", p.name, addr, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+type lineWriter struct {
+	mu     *sync.Mutex
+	w      io.Writer
+	prefix string
+	buf    []byte
+}
+
+var logMu sync.Mutex
+
+func prefixWriter(w io.Writer, name string) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return &lineWriter{mu: &logMu, w: w, prefix: "[" + name + "] "}
+}
+
+func (l *lineWriter) Write(b []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.buf = append(l.buf, b...)
+	for {
+		i := strings.IndexByte(string(l.buf), '\n')
+		if i < 0 {
+			break
+		}
+		_, _ = fmt.Fprintf(l.w, "%s%s\n", l.prefix, l.buf[:i])
+		l.buf = l.buf[i+1:]
+	}
+	return len(b), nil
+}
+
+// run runs a command to completion and returns its combined output in the error.
+func run(ctx context.Context, dir string, env []string, argv ...string) error {
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
+	cmd.Dir = dir
+	cmd.Env = env
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s: %w\n%s", strings.Join(argv, " "), err, tail(out, 4000))
+	}
+	return nil
+}
+
+func tail(b []byte, n int) string {
+	if len(b) > n {
+		b = b[len(b)-n:]
+	}
+	return string(b)
+}
+
+// environ returns os.Environ with the given variables set (later ones win).
+func environ(kv ...string) []string {
+	env := os.Environ()
+	return append(env, kv...)
+}
+
+// scanLines calls fn for each line r produces until EOF.
+func scanLines(r io.Reader, fn func(string)) {
+	s := bufio.NewScanner(r)
+	for s.Scan() {
+		fn(s.Text())
+	}
+}
+
+var errClosed = errors.New("local cloud closed")
