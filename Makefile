@@ -8,7 +8,7 @@ LAMBDA_GOARCH ?= arm64
 ARTIFACTS_DIR ?= .build/$(LAMBDA_GOARCH)/$*
 GO_LDFLAGS := -s -w -X github.com/privacyportal/portal/functions/internal/buildinfo.Version=$(VERSION)
 # lambda.norpc drops the legacy RPC transport provided.al2023 never uses: half the binary.
-GO_BUILD := CGO_ENABLED=0 GOOS=linux go build -tags lambda.norpc -trimpath -ldflags="$(GO_LDFLAGS)"
+GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build -tags lambda.norpc -trimpath -ldflags="$(GO_LDFLAGS)"
 PORT ?= 8080
 TEST_TIMEOUT ?= 14m
 FUZZ_TIME ?= 10s
@@ -57,7 +57,8 @@ build-%Function:
 	$(GO_BUILD) -o $(ARTIFACTS_DIR)/bootstrap ./$$pkg
 
 site: ## Build the Hugo site into site/public with the template's default parameters
-	cd site/tools && go tool hugo --source .. --destination ../public --quiet --cleanDestinationDir
+	# Hugo resolves --destination against --source: "public" is site/public.
+	cd site/tools && go tool hugo --source .. --destination public --logLevel warn --cleanDestinationDir
 
 deploy: ## Deploy to your AWS account with SAM (first time: make deploy GUIDED=1)
 	infra/deploy.sh $(if $(GUIDED),--guided)

@@ -97,7 +97,7 @@ func Parse(data []byte, opts Options) (*Stack, error) {
 		opts.StackName = "privacy-portal"
 	}
 	if opts.Namer == nil {
-		opts.Namer = logicalNamer{}
+		opts.Namer = logicalNamer{region: opts.Region, account: opts.AccountID}
 	}
 
 	unresolved, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{NoProcess: true})
@@ -164,6 +164,7 @@ func Parse(data []byte, opts Options) (*Stack, error) {
 		return nil, err
 	}
 	stringifyEnvironments(raw)
+	dropNoValue(raw)
 	resolved, err = json.Marshal(raw)
 	if err != nil {
 		return nil, err
@@ -371,7 +372,7 @@ func (r *resolver) sub(_ string, input any, _ any) any {
 			vars, _ = v[1].(map[string]any)
 		}
 	}
-	return subVar.ReplaceAllStringFunc(format, func(m string) string {
+	out := subVar.ReplaceAllStringFunc(format, func(m string) string {
 		name := m[2 : len(m)-1]
 		if v, ok := vars[name]; ok {
 			return scalarString(v)
@@ -386,6 +387,27 @@ func (r *resolver) sub(_ string, input any, _ any) any {
 		r.fail(fmt.Errorf("Fn::Sub %q: cannot resolve ${%s}", format, name))
 		return m
 	})
+	// ${!Literal} is the escape for a literal ${Literal}.
+	return strings.ReplaceAll(out, "${!", "${")
+}
+
+// dropNoValue removes properties whose value resolved to AWS::NoValue (nil), as
+// CloudFormation does; goformation leaves them in place as null.
+func dropNoValue(v any) {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			if val == nil {
+				delete(x, k)
+				continue
+			}
+			dropNoValue(val)
+		}
+	case []any:
+		for _, val := range x {
+			dropNoValue(val)
+		}
+	}
 }
 
 // stringifyEnvironments turns every value under an Environment.Variables map into a string, as
@@ -426,12 +448,12 @@ func scalarString(v any) string {
 }
 
 // logicalNamer names every resource after its logical ID, and every ARN after that name.
-type logicalNamer struct{}
+type logicalNamer struct{ region, account string }
 
 func (logicalNamer) Ref(id, _ string) string { return id }
 
-func (logicalNamer) Attr(id, typ, attr string) string {
-	return GenericAttr(id, typ, attr, "us-east-1", "000000000000")
+func (n logicalNamer) Attr(id, typ, attr string) string {
+	return GenericAttr(id, typ, attr, n.region, n.account)
 }
 
 // GenericAttr returns a plausible Fn::GetAtt value for a resource named name: ARNs in the usual
