@@ -24,6 +24,8 @@ deps: ## Install the pinned emulators (npm ci) and Debian's chromium when missin
 	@command -v chromium >/dev/null || { \
 		if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 		else echo "chromium is missing: run 'sudo apt-get install -y chromium'" >&2; exit 1; fi; }
+	@# Build the pinned Hugo once (about 2 minutes on a cold cache) before tests build sites in parallel.
+	@cd site/tools && go tool hugo version >/dev/null
 
 dev: deps ## Run the portal locally on 127.0.0.1:$(PORT) (PORT=... to change); Ctrl-C stops everything
 	go run ./infra/cmd/localcloud -addr 127.0.0.1:$(PORT)
