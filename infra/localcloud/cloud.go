@@ -309,13 +309,15 @@ func (c *Cloud) Close() error {
 	return nil
 }
 
-// PIDs returns the process IDs of every emulator and function instance the cloud started.
+// PIDs returns the process IDs of every emulator and function instance the cloud started,
+// and of everything those started (function runtimes, the JVM's helpers).
 func (c *Cloud) PIDs() []int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	var pids []int
 	for _, p := range append(append([]*proc{}, c.emulators...), c.instances...) {
 		pids = append(pids, p.cmd.Process.Pid)
+		pids = append(pids, descendants(p.cmd.Process.Pid)...)
 	}
 	return pids
 }

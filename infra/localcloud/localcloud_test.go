@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -98,6 +99,20 @@ func startEchoCloud(t *testing.T) *localcloud.Cloud {
 		}
 	})
 	return c
+}
+
+// running reports whether pid is a live process (a zombie waiting for its reaper is not).
+func running(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+	f := strings.Fields(rest)
+	return len(f) > 0 && f[0] != "Z"
 }
 
 func tailString(s string, n int) string {
@@ -307,8 +322,9 @@ func TestAddedFunctionRunsEverywhere(t *testing.T) {
 		}
 		c.Close()
 		closed = true
+		time.Sleep(200 * time.Millisecond)
 		for _, pid := range pids {
-			if err := syscall.Kill(pid, 0); err == nil {
+			if running(pid) {
 				t.Errorf("process %d still running after Close", pid)
 			}
 		}

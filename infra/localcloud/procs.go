@@ -1,7 +1,6 @@
 package localcloud
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -57,10 +57,14 @@ func startProc(name string, logs io.Writer, dir string, env []string, argv ...st
 }
 
 // stop sends SIGTERM to the process group, then SIGKILL if it has not exited within grace.
+// Descendants that moved to process groups of their own go too: RIE starts the function's
+// bootstrap in a new group, which neither a signal to RIE's group nor RIE's parent-death
+// signal reaches.
 func (p *proc) stop(grace time.Duration) {
 	if p == nil {
 		return
 	}
+	kids := descendants(p.cmd.Process.Pid)
 	pgid := -p.cmd.Process.Pid
 	_ = syscall.Kill(pgid, syscall.SIGTERM)
 	select {
@@ -69,8 +73,52 @@ func (p *proc) stop(grace time.Duration) {
 		_ = syscall.Kill(pgid, syscall.SIGKILL)
 		<-p.done
 	}
-	// Children of the group that ignored SIGTERM (none known) go too.
 	_ = syscall.Kill(pgid, syscall.SIGKILL)
+	for _, k := range kids {
+		if pg, err := syscall.Getpgid(k); err == nil && pg == k {
+			_ = syscall.Kill(-k, syscall.SIGKILL)
+		}
+		_ = syscall.Kill(k, syscall.SIGKILL)
+	}
+}
+
+// descendants lists the process IDs below pid, read from /proc.
+func descendants(pid int) []int {
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	children := map[int][]int{}
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		// Fields after the command name (which may hold spaces, inside parentheses).
+		rest := string(b[strings.LastIndexByte(string(b), ')')+1:])
+		f := strings.Fields(rest)
+		if len(f) < 2 {
+			continue
+		}
+		if ppid, err := strconv.Atoi(f[1]); err == nil {
+			children[ppid] = append(children[ppid], child)
+		}
+	}
+	var out []int
+	queue := []int{pid}
+	for len(queue) > 0 {
+		p := queue[0]
+		queue = queue[1:]
+		for _, c := range children[p] {
+			out = append(out, c)
+			queue = append(queue, c)
+		}
+	}
+	return out
 }
 
 func (p *proc) exited() bool {
@@ -155,14 +203,6 @@ func tail(b []byte, n int) string {
 func environ(kv ...string) []string {
 	env := os.Environ()
 	return append(env, kv...)
-}
-
-// scanLines calls fn for each line r produces until EOF.
-func scanLines(r io.Reader, fn func(string)) {
-	s := bufio.NewScanner(r)
-	for s.Scan() {
-		fn(s.Text())
-	}
 }
 
 var errClosed = errors.New("local cloud closed")
