@@ -13,6 +13,7 @@ import (
 	"github.com/privacyportal/portal/functions/internal/apigw"
 	"github.com/privacyportal/portal/functions/internal/awsenv"
 	"github.com/privacyportal/portal/functions/internal/buildinfo"
+	"github.com/privacyportal/portal/functions/internal/policy"
 	"github.com/privacyportal/portal/functions/internal/s3"
 	"github.com/privacyportal/portal/functions/internal/status"
 )
@@ -26,10 +27,8 @@ func main() {
 	}
 	client := awss3.NewFromConfig(cfg, func(o *awss3.Options) { o.UsePathStyle = awsenv.S3PathStyle() })
 	svc := &status.Service{
-		Source:  &s3.Objects{Client: client, Bucket: os.Getenv("SITE_BUCKET")},
-		Version: buildinfo.Version,
-		Now:     time.Now,
-		TTL:     time.Minute,
+		Policies: &policy.Loader{Source: &s3.Objects{Client: client, Bucket: os.Getenv("SITE_BUCKET")}, Now: time.Now, TTL: time.Minute},
+		Version:  buildinfo.Version,
 	}
 	lambda.Start(apigw.Handle(svc.Handle))
 }

@@ -6,34 +6,16 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"sync"
-	"time"
 
 	"github.com/privacyportal/portal/functions/internal/apigw"
 	"github.com/privacyportal/portal/functions/internal/policy"
 	"github.com/privacyportal/portal/functions/internal/privacy"
 )
 
-// VersionsKey is where the site build publishes its policy metadata, in the site bucket.
-const VersionsKey = "policy/versions.json"
-
-// Source reads an object of the published site.
-type Source interface {
-	Get(ctx context.Context, key string) ([]byte, error)
-}
-
 // Service serves the status endpoint.
 type Service struct {
-	Source  Source
-	Version string
-	Now     func() time.Time
-	// TTL is how long the policy metadata is cached in memory; a new policy version is
-	// published days before it takes effect, so minutes are plenty.
-	TTL time.Duration
-
-	mu      sync.Mutex
-	catalog policy.Catalog
-	fetched time.Time
+	Policies *policy.Loader
+	Version  string
 }
 
 // PolicyVersion is a policy version as the API shows it.
@@ -56,11 +38,11 @@ func (s *Service) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 	if req.HTTPMethod != http.MethodGet && req.HTTPMethod != http.MethodHead {
 		return apigw.Response{}, &privacy.Error{Code: privacy.NotAllowed, Message: "GET, HEAD"}
 	}
-	cat, err := s.load(ctx)
+	cat, err := s.Policies.Catalog(ctx)
 	if err != nil {
 		return apigw.Response{}, err
 	}
-	now := s.Now()
+	now := s.Policies.Now()
 	v, err := cat.InForce(now)
 	if err != nil {
 		return apigw.Response{}, fmt.Errorf("policy in force: %w", err)
@@ -76,22 +58,4 @@ func (s *Service) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 
 func view(v policy.Version) PolicyVersion {
 	return PolicyVersion{ID: v.ID, Published: v.Published.String(), Effective: v.Effective.String(), URL: v.URL}
-}
-
-func (s *Service) load(ctx context.Context) (policy.Catalog, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if !s.fetched.IsZero() && s.Now().Sub(s.fetched) < s.TTL {
-		return s.catalog, nil
-	}
-	data, err := s.Source.Get(ctx, VersionsKey)
-	if err != nil {
-		return policy.Catalog{}, fmt.Errorf("read policy metadata: %w", err)
-	}
-	cat, err := policy.Parse(data)
-	if err != nil {
-		return policy.Catalog{}, fmt.Errorf("parse policy metadata: %w", err)
-	}
-	s.catalog, s.fetched = cat, s.Now()
-	return cat, nil
 }

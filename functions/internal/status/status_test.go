@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/privacyportal/portal/functions/internal/apigw"
+	"github.com/privacyportal/portal/functions/internal/policy"
 	"github.com/privacyportal/portal/functions/internal/status"
 )
 
@@ -20,7 +21,7 @@ type source struct {
 
 func (s *source) Get(_ context.Context, key string) ([]byte, error) {
 	s.reads++
-	if key != status.VersionsKey {
+	if key != policy.VersionsKey {
 		return nil, errors.New("unexpected key " + key)
 	}
 	return []byte(s.data), s.err
@@ -45,7 +46,7 @@ func TestStatusReportsThePolicyInForce(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			svc := &status.Service{Source: &source{data: catalog}, Version: "v1.2.3", Now: func() time.Time { return tc.now }}
+			svc := &status.Service{Policies: &policy.Loader{Source: &source{data: catalog}, Now: func() time.Time { return tc.now }}, Version: "v1.2.3"}
 			resp, err := apigw.Handle(svc.Handle)(context.Background(), apigw.Request{HTTPMethod: "GET"})
 			if err != nil || resp.StatusCode != 200 {
 				t.Fatalf("resp %d %s, err %v", resp.StatusCode, resp.Body, err)
@@ -71,7 +72,7 @@ func TestStatusReportsThePolicyInForce(t *testing.T) {
 func TestStatusCachesMetadata(t *testing.T) {
 	now := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
 	src := &source{data: catalog}
-	svc := &status.Service{Source: src, Now: func() time.Time { return now }, TTL: time.Minute}
+	svc := &status.Service{Policies: &policy.Loader{Source: src, Now: func() time.Time { return now }, TTL: time.Minute}}
 	h := apigw.Handle(svc.Handle)
 	for range 3 {
 		if resp, _ := h(context.Background(), apigw.Request{HTTPMethod: "GET"}); resp.StatusCode != 200 {
@@ -92,7 +93,7 @@ func TestStatusFailsClosedOnBadMetadata(t *testing.T) {
 		"none in force": {data: `{"versions":[{"id":"9.0","published":"2030-01-01","effective":"2030-01-08","url":"/policy/9.0/","sha256":{"en":"` + hex64 + `"}}]}`},
 	} {
 		t.Run(name, func(t *testing.T) {
-			svc := &status.Service{Source: src, Now: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }}
+			svc := &status.Service{Policies: &policy.Loader{Source: src, Now: func() time.Time { return time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC) }}}
 			resp, _ := apigw.Handle(svc.Handle)(context.Background(), apigw.Request{HTTPMethod: "GET"})
 			if resp.StatusCode != 500 || resp.Headers["Content-Type"] != apigw.ProblemContentType {
 				t.Errorf("resp = %d %s", resp.StatusCode, resp.Body)
