@@ -8,6 +8,8 @@ package localcloud
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -79,6 +81,8 @@ type Cloud struct {
 
 	cfg          Config
 	tmp          string
+	siteURL      string
+	localSecret  string
 	prefix       string
 	stage        string
 	namer        *namer
@@ -121,6 +125,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 		cfg: cfg, tmp: tmp, prefix: cfg.Prefix, Names: map[string]string{},
 		functions: map[string]*function{}, cancel: cancel, closed: make(chan struct{}),
 		invokeClient: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}},
+		localSecret:  privacyKey(),
 	}
 	defer func() {
 		if err != nil {
@@ -193,17 +198,19 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 			return nil, err
 		}
 	}
-	if err := c.startFunctions(ctx); err != nil {
-		return nil, err
-	}
-	c.routes = routesFrom(st)
-	c.secHeaders = securityHeaders(st)
-
+	// The portal's address comes first: functions put it in the links they mail.
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("portal address: %w", err)
 	}
 	c.URL = "http://" + l.Addr().String()
+	c.siteURL = c.URL
+	if err := c.startFunctions(ctx); err != nil {
+		l.Close()
+		return nil, err
+	}
+	c.routes = routesFrom(st)
+	c.secHeaders = securityHeaders(st)
 	c.server = &http.Server{Handler: c.gatewayHandler(), ReadHeaderTimeout: 10 * time.Second}
 	c.wg.Add(1)
 	go func() {
@@ -320,4 +327,12 @@ func (c *Cloud) PIDs() []int {
 		pids = append(pids, descendants(p.cmd.Process.Pid)...)
 	}
 	return pids
+}
+
+// privacyKey makes the local stand-in for secrets the template has CloudFormation generate
+// and resolve ({{resolve:secretsmanager:...}}): random per run, like a fresh stack.
+func privacyKey() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return hex.EncodeToString(b)
 }

@@ -114,6 +114,14 @@ func (c *Cloud) functionEnv(fn *function) []string {
 		env = append(env, fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", *m))
 	}
 	for k, v := range fn.def.Env {
+		switch {
+		case strings.HasPrefix(v, "{{resolve:secretsmanager:"):
+			// CloudFormation resolves dynamic references at deploy; locally a per-run secret.
+			v = c.localSecret
+		case k == "SITE_URL" && v == "":
+			// Without a custom domain the deployed stack uses CloudFront's; locally, the gateway.
+			v = c.siteURL
+		}
 		env = append(env, k+"="+v)
 	}
 	for k, v := range c.cfg.FunctionEnv {

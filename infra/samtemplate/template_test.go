@@ -551,6 +551,14 @@ func newPrivilegeChecker(st *samtemplate.Stack, n testNamer) privilegeChecker {
 	for id := range st.Raw["Resources"].(map[string]any) {
 		c.names = append(c.names, n.name(id))
 	}
+	// SSM parameters the stack declares with an explicit name: a function may not reference
+	// the parameter resource itself when that would make a circular dependency, so its ARN is
+	// built from the same name.
+	for _, id := range st.Resources("AWS::SSM::Parameter") {
+		if name, ok := st.Properties(id)["Name"].(string); ok && name != "" {
+			c.names = append(c.names, "parameter"+name)
+		}
+	}
 	if sender := st.Params["SenderAddress"]; sender != "" {
 		c.identities = append(c.identities, sender)
 		if _, domain, ok := strings.Cut(sender, "@"); ok {

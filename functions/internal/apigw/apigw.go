@@ -38,6 +38,7 @@ type HandlerFunc func(ctx context.Context, req *Request) (Response, error)
 var status = map[privacy.Code]int{
 	privacy.Invalid:      http.StatusBadRequest,
 	privacy.Unauthorized: http.StatusUnauthorized,
+	privacy.Forbidden:    http.StatusForbidden,
 	privacy.NotFound:     http.StatusNotFound,
 	privacy.NotAllowed:   http.StatusMethodNotAllowed,
 	privacy.Conflict:     http.StatusConflict,

@@ -14,6 +14,7 @@ const (
 	NotFound     Code = "not_found"    // no such thing (or the caller may not know it exists)
 	Conflict     Code = "conflict"     // the state does not allow this now
 	Unauthorized Code = "unauthorized" // not signed in, or wrong credentials
+	Forbidden    Code = "forbidden"    // credentials right, but the account may not do this yet
 	RateLimited  Code = "rate_limited" // too many attempts; RetryAfter says when to come back
 	TooLarge     Code = "too_large"    // the request body is over the limit
 	NotAllowed   Code = "not_allowed"  // the method is not allowed on this resource

@@ -1,0 +1,274 @@
+package mail
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	htmltemplate "html/template"
+	"net/mail"
+	"net/url"
+	"regexp"
+	"strings"
+	texttemplate "text/template"
+)
+
+// Kind names one of the portal's mails.
+type Kind string
+
+// The portal's mails. The comment after each says which Data fields it uses; a required field
+// left empty makes Render fail rather than send a mail with a hole in it.
+const (
+	// VerifyEmail asks the owner of an address to confirm it. Data: Name, Code, Link, Minutes.
+	VerifyEmail Kind = "verify_email"
+	// AlreadyRegistered tells the owner of an account that someone tried to register with its
+	// address. Data: Name (the name on the existing account, never what the attempt sent),
+	// SignInLink. It says nothing about the attempt beyond that it happened.
+	AlreadyRegistered Kind = "already_registered"
+	// GuardianConsent asks the guardian of an under-14 registrant to confirm or refuse the
+	// account. Data: ChildName, Link, Days. It shows the child's name and nothing else they
+	// entered.
+	GuardianConsent Kind = "guardian_consent"
+	// GuardianDecision tells the guardian what became of the account. Data: ChildName,
+	// Confirmed.
+	GuardianDecision Kind = "guardian_decision"
+	// EmailChangeVerify goes to a new address before it replaces the old one. Data: Name,
+	// Code, Minutes.
+	EmailChangeVerify Kind = "email_change_verify"
+	// EmailChangeNotice tells the old address that a change was asked for, without naming the
+	// new address. Data: Name, Contact (where to turn if it was not them; Operator.Contact when
+	// empty).
+	EmailChangeNotice Kind = "email_change_notice"
+)
+
+// Locales the portal writes mail in (the values of privacy.LocaleEnglish and
+// privacy.LocaleChinese).
+const (
+	English = "en"
+	Chinese = "zh-CN"
+)
+
+// Data is what a mail says about the reader's case. Links are absolute http(s) URLs and are
+// shown in full.
+type Data struct {
+	Name, Code, Link, SignInLink, ChildName, Contact string
+	Minutes, Days                                    int
+	Confirmed                                        bool
+}
+
+// Operator is who runs the portal. Every mail's footer names it, says how to reach it and
+// links to its site.
+type Operator struct{ Name, Contact, SiteURL string }
+
+// Message is a mail to send: its kind, the reader's locale and address, and its data.
+type Message struct {
+	To, Locale string
+	Kind       Kind
+	Data       Data
+}
+
+// Rendered is a mail ready to be built into a MIME message. Headers are added to the message
+// verbatim (Render sets Auto-Submitted and Content-Language; a marketing mail would add
+// List-Unsubscribe and List-Unsubscribe-Post).
+type Rendered struct {
+	To, Subject, Text, HTML string
+	Headers                 map[string]string
+}
+
+// needs lists, per kind, the Data fields Render insists on. It is also the list of kinds.
+var needs = map[Kind]struct{ code, link, signIn, child, minutes, days bool }{
+	VerifyEmail:       {code: true, link: true, minutes: true},
+	AlreadyRegistered: {signIn: true},
+	GuardianConsent:   {child: true, link: true, days: true},
+	GuardianDecision:  {child: true},
+	EmailChangeVerify: {code: true, minutes: true},
+	EmailChangeNotice: {},
+}
+
+// Kinds returns every kind of mail, for callers (and tests) that go through them all.
+func Kinds() []Kind {
+	return []Kind{VerifyEmail, AlreadyRegistered, GuardianConsent, GuardianDecision, EmailChangeVerify, EmailChangeNotice}
+}
+
+//go:embed templates/*.tmpl
+var templateFS embed.FS
+
+// locales holds each locale's parsed templates. Text and subjects use text/template; the HTML
+// uses html/template, which escapes whatever a reader typed (a name) for its context.
+var locales = map[string]struct {
+	text *texttemplate.Template
+	html *htmltemplate.Template
+}{}
+
+func init() {
+	funcs := htmltemplate.FuncMap{"contactHref": contactHref}
+	for _, loc := range []string{English, Chinese} {
+		t := texttemplate.Must(texttemplate.New("").ParseFS(templateFS, "templates/"+loc+".txt.tmpl"))
+		h := htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html.tmpl", "templates/"+loc+".html.tmpl"))
+		for _, k := range Kinds() {
+			for _, name := range []string{string(k) + ".subject", string(k) + ".text"} {
+				if t.Lookup(name) == nil {
+					panic("mail: " + loc + " has no template " + name)
+				}
+			}
+			if h.Lookup(string(k)) == nil {
+				panic("mail: " + loc + " has no HTML template " + string(k))
+			}
+		}
+		locales[loc] = struct {
+			text *texttemplate.Template
+			html *htmltemplate.Template
+		}{t, h}
+	}
+}
+
+// view is what the templates see.
+type view struct {
+	Lang    string
+	Subject string
+	Op      Operator
+	Data    Data
+	// Contact is where the reader turns if something is wrong: Data.Contact, else the
+	// operator's.
+	Contact string
+	// Content is the body of the HTML layout, already escaped by html/template.
+	Content htmltemplate.HTML
+}
+
+// Render renders m in its locale. Locales "zh", "zh-CN" (in any case, with "-" or "_") and
+// "zh-Hans" get Simplified Chinese; any other well-formed language tag gets English. An
+// unknown kind, a malformed locale tag, a missing required field or a link that is not an
+// absolute http(s) URL is an error. Errors never contain the message's data.
+func Render(op Operator, m Message) (Rendered, error) {
+	need, ok := needs[m.Kind]
+	if !ok {
+		return Rendered{}, fmt.Errorf("mail: unknown kind %q", m.Kind)
+	}
+	loc, err := matchLocale(m.Locale)
+	if err != nil {
+		return Rendered{}, err
+	}
+	if err := checkOperator(op); err != nil {
+		return Rendered{}, err
+	}
+	d := m.Data
+	for _, f := range []struct {
+		name  string
+		need  bool
+		empty bool
+	}{
+		{"Code", need.code, d.Code == ""},
+		{"Link", need.link, d.Link == ""},
+		{"SignInLink", need.signIn, d.SignInLink == ""},
+		{"ChildName", need.child, d.ChildName == ""},
+		{"Minutes", need.minutes, d.Minutes <= 0},
+		{"Days", need.days, d.Days <= 0},
+	} {
+		if f.need && f.empty {
+			return Rendered{}, fmt.Errorf("mail: %s mail needs Data.%s", m.Kind, f.name)
+		}
+	}
+	for name, link := range map[string]string{"Link": d.Link, "SignInLink": d.SignInLink} {
+		if link != "" && !isWebURL(link) {
+			return Rendered{}, fmt.Errorf("mail: Data.%s is not an absolute http(s) URL", name)
+		}
+	}
+
+	v := view{Lang: loc, Op: op, Data: d, Contact: d.Contact}
+	if v.Contact == "" {
+		v.Contact = op.Contact
+	}
+	t := locales[loc]
+	var b bytes.Buffer
+	if err := t.text.ExecuteTemplate(&b, string(m.Kind)+".subject", v); err != nil {
+		return Rendered{}, fmt.Errorf("mail: render %s subject: %w", m.Kind, err)
+	}
+	v.Subject = strings.Join(strings.Fields(b.String()), " ")
+
+	b.Reset()
+	if err := t.text.ExecuteTemplate(&b, string(m.Kind)+".text", v); err != nil {
+		return Rendered{}, fmt.Errorf("mail: render %s text: %w", m.Kind, err)
+	}
+	body := strings.TrimSpace(b.String())
+	b.Reset()
+	if err := t.text.ExecuteTemplate(&b, "footer", v); err != nil {
+		return Rendered{}, fmt.Errorf("mail: render %s text footer: %w", m.Kind, err)
+	}
+	text := body + "\n\n" + strings.TrimSpace(b.String()) + "\n"
+
+	b.Reset()
+	if err := t.html.ExecuteTemplate(&b, string(m.Kind), v); err != nil {
+		return Rendered{}, fmt.Errorf("mail: render %s HTML: %w", m.Kind, err)
+	}
+	// Safe: b holds html/template's own, escaped output.
+	v.Content = htmltemplate.HTML(strings.TrimSpace(b.String()))
+	b.Reset()
+	if err := t.html.ExecuteTemplate(&b, "layout", v); err != nil {
+		return Rendered{}, fmt.Errorf("mail: render %s HTML layout: %w", m.Kind, err)
+	}
+
+	return Rendered{
+		To:      m.To,
+		Subject: v.Subject,
+		Text:    text,
+		HTML:    strings.TrimSpace(b.String()) + "\n",
+		Headers: map[string]string{
+			// RFC 3834: tells vacation responders and the like not to answer.
+			"Auto-Submitted":   "auto-generated",
+			"Content-Language": loc,
+		},
+	}, nil
+}
+
+// languageTag is the shape of a BCP 47 tag, loosely (underscores are forgiven).
+var languageTag = regexp.MustCompile(`^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$`)
+
+// matchLocale picks the mail locale for a language tag: Simplified Chinese for the tags that
+// mean it, English for every other well-formed tag, including the empty one.
+func matchLocale(tag string) (string, error) {
+	if tag == "" {
+		return English, nil
+	}
+	if !languageTag.MatchString(tag) {
+		return "", errors.New("mail: malformed locale tag")
+	}
+	switch strings.ToLower(strings.ReplaceAll(tag, "_", "-")) {
+	case "zh", "zh-cn", "zh-hans", "zh-hans-cn":
+		return Chinese, nil
+	}
+	return English, nil
+}
+
+func checkOperator(op Operator) error {
+	switch {
+	case strings.TrimSpace(op.Name) == "":
+		return errors.New("mail: Operator.Name is empty")
+	case strings.ContainsAny(op.Name, "\r\n"):
+		// The name goes into subjects, which are headers.
+		return errors.New("mail: Operator.Name contains a line break")
+	case strings.TrimSpace(op.Contact) == "":
+		return errors.New("mail: Operator.Contact is empty")
+	case !isWebURL(op.SiteURL):
+		return errors.New("mail: Operator.SiteURL is not an absolute http(s) URL")
+	}
+	return nil
+}
+
+// isWebURL reports whether s is an absolute http or https URL with a host. http is allowed for
+// the local cloud, whose gateway has no TLS.
+func isWebURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && !strings.ContainsAny(s, " \t\r\n")
+}
+
+// contactHref turns a contact into a link target: a web address as it is, an e-mail address
+// as a mailto: URL, anything else (a postal address, a phone number) into "" (shown as text).
+func contactHref(s string) string {
+	if isWebURL(s) {
+		return s
+	}
+	if a, err := mail.ParseAddress(s); err == nil && a.Name == "" && a.Address == s {
+		return "mailto:" + s
+	}
+	return ""
+}

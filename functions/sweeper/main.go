@@ -1,0 +1,38 @@
+// Command sweeper runs on a schedule and deletes accounts that did not become active in time:
+// registrations never verified and children's accounts no guardian confirmed.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/privacyportal/portal/functions/internal/account"
+	"github.com/privacyportal/portal/functions/internal/awsenv"
+	"github.com/privacyportal/portal/functions/internal/dynamodb"
+)
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	var env awsenv.Env
+	table := env.String("TABLE_NAME")
+	if err := env.Err(); err != nil {
+		slog.Error("configuration", "err", err)
+		os.Exit(1)
+	}
+	aws, err := awsenv.Load(context.Background())
+	if err != nil {
+		slog.Error("load aws config", "err", err)
+		os.Exit(1)
+	}
+	svc := &account.Service{Store: &dynamodb.Store{Client: awsddb.NewFromConfig(aws), Table: table}, Now: time.Now}
+	lambda.Start(func(ctx context.Context) (map[string]int, error) {
+		n, err := svc.Sweep(ctx)
+		slog.Info("sweep done", "deleted", n)
+		return map[string]int{"deleted": n}, err
+	})
+}
