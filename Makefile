@@ -37,8 +37,14 @@ test: deps ## Run every test: unit, template, fuzz (short), end to end in Chromi
 unit: ## Run the tests that need no emulator
 	go test -count=1 $$(go list ./... | grep -v /e2e)
 
-fuzz: ## Fuzz every request decoder for FUZZ_TIME each
-	go test -run '^$$' -fuzz '^FuzzDecodeJSON$$' -fuzztime $(FUZZ_TIME) ./functions/internal/apigw
+# Every fuzz target, as package:Target (go test -fuzz takes one target per run).
+FUZZ_TARGETS := functions/internal/apigw:FuzzDecodeJSON functions/internal/account:FuzzDecoders \
+	functions/internal/mail:FuzzBuildRawHeader
+
+fuzz: ## Fuzz every request decoder and the mail header builder for FUZZ_TIME each
+	@for t in $(FUZZ_TARGETS); do \
+		echo "fuzz $${t#*:} ($${t%%:*}, $(FUZZ_TIME))"; \
+		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_TIME) ./$${t%%:*} || exit 1; done
 
 bench: deps ## Measure cold starts, binary sizes and API round trips beside their floors; writes bench/results.json
 	go run ./infra/cmd/bench -out bench/results.json

@@ -237,6 +237,44 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	return c, nil
 }
 
+// StartTables starts DynamoDB Local alone and creates the template's tables in it: for tests
+// of the storage adapter, which need no functions, site or other emulator.
+func StartTables(ctx context.Context, cfg Config) (_ *Cloud, err error) {
+	if cfg.Prefix == "" {
+		cfg.Prefix = "tables"
+	}
+	if cfg.Template == "" {
+		cfg.Template = filepath.Join(cfg.Root, "template.yaml")
+	}
+	tmp, err := os.MkdirTemp("", "localcloud-")
+	if err != nil {
+		return nil, err
+	}
+	c := &Cloud{cfg: cfg, tmp: tmp, prefix: cfg.Prefix, Names: map[string]string{}, cancel: func() {}, closed: make(chan struct{})}
+	defer func() {
+		if err != nil {
+			c.Close()
+		}
+	}()
+	st, err := samtemplate.Load(cfg.Template, samtemplate.Options{Params: cfg.Params})
+	if err != nil {
+		return nil, err
+	}
+	c.Stack, c.Region = st, st.Params["HomeRegion"]
+	c.namer = &namer{prefix: cfg.Prefix, region: c.Region, account: "000000000000", queues: map[string]queueInfo{}}
+	if err := EnsureNodeModules(ctx, filepath.Join(cfg.Root, "infra")); err != nil {
+		return nil, fmt.Errorf("install emulators: %w", err)
+	}
+	if err := c.startEmulators(ctx, "dynamodb"); err != nil {
+		return nil, err
+	}
+	c.clients()
+	if err := c.createTables(ctx, st); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
 func siteParams(p map[string]string) site.Params {
 	n := func(k string) int {
 		v, _ := strconv.Atoi(p[k])

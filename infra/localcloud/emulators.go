@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -38,8 +39,9 @@ func EnsureNodeModules(ctx context.Context, infraDir string) error {
 	return run(ctx, infraDir, environ(), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
 }
 
-// startEmulators starts DynamoDB Local, SES, SQS and S3 emulators on free loopback ports.
-func (c *Cloud) startEmulators(ctx context.Context) error {
+// startEmulators starts DynamoDB Local, SES, SQS and S3 emulators on free loopback ports, or
+// only those named in only.
+func (c *Cloud) startEmulators(ctx context.Context, only ...string) error {
 	infra := filepath.Join(c.cfg.Root, "infra")
 	nm := filepath.Join(infra, "node_modules")
 	type spec struct {
@@ -70,6 +72,15 @@ func (c *Cloud) startEmulators(ctx context.Context) error {
 		{"s3", infra, func(p int) []string {
 			return []string{"node", filepath.Join(nm, "s3rver", "bin", "s3rver.js"), "-d", s3Dir, "-a", "127.0.0.1", "-p", strconv.Itoa(p), "--silent", "--no-vhost-buckets"}
 		}, &c.Endpoints.S3},
+	}
+	if len(only) > 0 {
+		var some []spec
+		for _, s := range specs {
+			if slices.Contains(only, s.name) {
+				some = append(some, s)
+			}
+		}
+		specs = some
 	}
 	errs := make(chan error, len(specs))
 	for _, s := range specs {

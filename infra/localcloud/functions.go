@@ -114,15 +114,7 @@ func (c *Cloud) functionEnv(fn *function) []string {
 		env = append(env, fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", *m))
 	}
 	for k, v := range fn.def.Env {
-		switch {
-		case strings.HasPrefix(v, "{{resolve:secretsmanager:"):
-			// CloudFormation resolves dynamic references at deploy; locally a per-run secret.
-			v = c.localSecret
-		case k == "SITE_URL" && v == "":
-			// Without a custom domain the deployed stack uses CloudFront's; locally, the gateway.
-			v = c.siteURL
-		}
-		env = append(env, k+"="+v)
+		env = append(env, k+"="+LocalValue(k, v, c.siteURL, c.localSecret))
 	}
 	for k, v := range c.cfg.FunctionEnv {
 		env = append(env, k+"="+v)
@@ -247,4 +239,18 @@ func (c *Cloud) invokeInstance(ctx context.Context, fn *function, inst *instance
 func IsFunctionError(err error) bool {
 	var fe *FunctionError
 	return errors.As(err, &fe)
+}
+
+// LocalValue is the value a template environment variable takes locally: CloudFormation
+// resolves dynamic references ({{resolve:secretsmanager:...}}) at deploy, so locally they get
+// a per-run secret; an empty SITE_URL (no custom domain: the deployed stack uses CloudFront's)
+// becomes the gateway's address.
+func LocalValue(name, value, siteURL, secret string) string {
+	switch {
+	case strings.HasPrefix(value, "{{resolve:secretsmanager:"):
+		return secret
+	case name == "SITE_URL" && value == "":
+		return siteURL
+	}
+	return value
 }

@@ -33,7 +33,7 @@ func (in RegisterInput) optional() map[string]string {
 }
 
 // validate checks the form field by field, in the order the form shows them.
-func (in *RegisterInput) validate() error {
+func (in *RegisterInput) validate(passwordRule func(field, pw string, userInputs ...string) error) error {
 	in.Name = strings.TrimSpace(in.Name)
 	in.Email = privacy.NormalizeEmail(in.Email)
 	in.Username = strings.TrimSpace(in.Username)
@@ -50,7 +50,10 @@ func (in *RegisterInput) validate() error {
 	if err := privacy.ValidateUsername("username", in.Username); err != nil {
 		return err
 	}
-	if err := password.Validate("password", in.Password, in.Name, in.Email, in.Username); err != nil {
+	if passwordRule == nil {
+		return fmt.Errorf("register: no password rule configured")
+	}
+	if err := passwordRule("password", in.Password, in.Name, in.Email, in.Username); err != nil {
 		return err
 	}
 	switch privacy.AgeGroup(in.AgeGroup) {
@@ -105,7 +108,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	if err := s.limit(ctx, "register-ip", clientIP, s.Limits.RegisterPerIP); err != nil {
 		return err
 	}
-	if err := in.validate(); err != nil {
+	if err := in.validate(s.PasswordRule); err != nil {
 		return err
 	}
 	if err := s.limit(ctx, "register-email", privacy.CanonicalEmail(in.Email), s.Limits.RegisterPerEmail); err != nil {

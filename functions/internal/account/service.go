@@ -95,6 +95,9 @@ type Service struct {
 	Now      func() time.Time
 	Config   Config
 	Limits   Limits
+	// PasswordRule checks a new password (strength.Validate). Only the function that
+	// registers accounts sets it: the checker's dictionaries cost ~20 ms of cold start.
+	PasswordRule func(field, pw string, userInputs ...string) error
 }
 
 // Hash domains: each kind of secret or look-up key is hashed in its own domain.

@@ -1,31 +1,22 @@
-// Package password holds the password rule (length and guessability, promise P13) and
-// argon2id hashing. It is its own package because the guessability checker's dictionaries cost
-// ~20 ms and ~10 MB at init: only functions that handle passwords import it.
+// Package password hashes passwords with argon2id and holds the length limits of the password
+// rule (promise P13). The guessability half of the rule is in password/strength.
 package password
 
 import (
-	"unicode/utf8"
-
-	"github.com/trustelem/zxcvbn"
-
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/base64"
 	"fmt"
-	"github.com/privacyportal/portal/functions/internal/privacy"
 	"strings"
 	"sync"
 
 	"golang.org/x/crypto/argon2"
 )
 
-// Password rule: long enough, not too long to hash, and not guessable.
+// Length limits of the password rule: long enough, and not too long to hash.
 const (
 	MinLen = 10
 	MaxLen = 128
-	// MinScore is the lowest acceptable zxcvbn score (0-4): 3 is "safely unguessable:
-	// moderate protection from offline slow-hash scenario".
-	MinScore = 3
 )
 
 // Argon2Params are the argon2id cost parameters. The defaults are OWASP's minimum
@@ -79,32 +70,3 @@ func Check(password, encoded string) bool {
 // account costs as much time as one for a real account (no enumeration by timing). It is made
 // on first use, not at init, to keep cold starts of functions that never sign anyone in fast.
 var DummyHash = sync.OnceValue(func() string { return Hash("no account has this password", DefaultArgon2) })
-
-// Validate applies the password rule (promise P13). userInputs (name, e-mail,
-// username) count as words an attacker knows.
-func Validate(field, password string, userInputs ...string) error {
-	n := utf8.RuneCountInString(password)
-	switch {
-	case password == "":
-		return privacy.FieldError(field, "is required")
-	case !utf8.ValidString(password):
-		return privacy.FieldError(field, "is not valid text")
-	case n < MinLen:
-		return privacy.FieldError(field, "must be at least %d characters long", MinLen)
-	case len(password) > MaxLen:
-		return privacy.FieldError(field, "must be at most %d bytes long", MaxLen)
-	}
-	var inputs []string
-	for _, in := range userInputs {
-		if in = strings.TrimSpace(in); in != "" {
-			inputs = append(inputs, in)
-			if at := strings.IndexByte(in, '@'); at > 0 {
-				inputs = append(inputs, in[:at])
-			}
-		}
-	}
-	if zxcvbn.PasswordStrength(password, inputs).Score < MinScore {
-		return privacy.FieldError(field, "is too easy to guess: avoid common passwords, names, dates and keyboard patterns; a few unrelated words work well")
-	}
-	return nil
-}

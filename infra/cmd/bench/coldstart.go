@@ -126,7 +126,7 @@ func coldStartEnv(home, region, id string, f *samtemplate.Function) []string {
 	}
 	if f != nil {
 		for k, v := range f.Env {
-			env = append(env, k+"="+v)
+			env = append(env, k+"="+localcloud.LocalValue(k, v, "http://127.0.0.1:8080", strings.Repeat("k", 64)))
 		}
 	}
 	return env

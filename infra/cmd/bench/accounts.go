@@ -1,0 +1,130 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/privacyportal/portal/infra/localcloud"
+)
+
+// benchRun distinguishes this bench's accounts from any earlier run's in the same emulator.
+var benchRun = time.Now().UnixNano()
+
+// post sends a JSON body; each call claims its own client address, so the per-client rate
+// limits (which a real visitor never reaches) do not throttle the bench.
+func post(ctx context.Context, url string, i int, body any, want int) error {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Forwarded-For", fmt.Sprintf("198.51.%d.%d", (i/250)%250, i%250+1))
+	resp, err := apiClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	got, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != want {
+		return fmt.Errorf("POST %s: %d %s", url, resp.StatusCode, got)
+	}
+	return nil
+}
+
+const benchPassword = "correct horse battery staple"
+
+func register(ctx context.Context, c *localcloud.Cloud, i int) error {
+	return post(ctx, c.URL+"/api/register", i, map[string]string{
+		"name": "Bench Person", "email": fmt.Sprintf("bench-%d-%d@example.com", benchRun, i),
+		"username": fmt.Sprintf("b%d-%d", benchRun%1_000_000, i), "password": benchPassword, "ageGroup": "14+",
+	}, http.StatusAccepted)
+}
+
+// putItem is the floor: one PutItem of a profile-sized item.
+func putItem(ctx context.Context, c *localcloud.Cloud, i int) error {
+	_, err := c.DynamoDB.PutItem(ctx, &dynamodb.PutItemInput{
+		TableName: aws.String(c.Names["PortalTable"]),
+		Item: map[string]types.AttributeValue{
+			"PK":   &types.AttributeValueMemberS{Value: fmt.Sprintf("BENCH#%d#%d", benchRun, i)},
+			"SK":   &types.AttributeValueMemberS{Value: "PROFILE"},
+			"name": &types.AttributeValueMemberS{Value: "Bench Person"},
+			"mail": &types.AttributeValueMemberS{Value: fmt.Sprintf("bench-%d@example.com", i)},
+		},
+	})
+	return err
+}
+
+// signInPool is how many verified accounts the sign-in bench rotates over: the per-login
+// limit allows 10 sign-ins per account in 15 minutes.
+const signInPool = 40
+
+func signInLogin(i int) string { return fmt.Sprintf("s%d-%d", benchRun%1_000_000, i%signInPool) }
+
+// signInAccounts registers and verifies the pool, reading each code from the SES emulator.
+func signInAccounts(ctx context.Context, c *localcloud.Cloud) error {
+	for i := range signInPool {
+		email := fmt.Sprintf("signin-%d-%d@example.com", benchRun, i)
+		if err := post(ctx, c.URL+"/api/register", 100000+i, map[string]string{
+			"name": "Bench Person", "email": email, "username": signInLogin(i), "password": benchPassword, "ageGroup": "14+",
+		}, http.StatusAccepted); err != nil {
+			return err
+		}
+		code, err := mailedCode(ctx, c.MailboxURL, email)
+		if err != nil {
+			return err
+		}
+		if err := post(ctx, c.URL+"/api/verify", 100000+i, map[string]string{"email": email, "code": code}, http.StatusOK); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
+
+func mailedCode(ctx context.Context, mailbox, to string) (string, error) {
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, mailbox+"/store", nil)
+		resp, err := apiClient.Do(req)
+		if err != nil {
+			return "", err
+		}
+		var store struct {
+			Emails []struct {
+				Destination struct{ To []string } `json:"destination"`
+				Body        struct{ Text string } `json:"body"`
+			} `json:"emails"`
+		}
+		err = json.NewDecoder(resp.Body).Decode(&store)
+		resp.Body.Close()
+		if err != nil {
+			return "", err
+		}
+		for _, m := range store.Emails {
+			if len(m.Destination.To) > 0 && strings.Contains(m.Destination.To[0], to) {
+				if code := sixDigits.FindString(m.Body.Text); code != "" {
+					return code, nil
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return "", fmt.Errorf("no code mailed to %s", to)
+}
+
+func signIn(ctx context.Context, c *localcloud.Cloud, i int) error {
+	return post(ctx, c.URL+"/api/session", i, map[string]string{"login": signInLogin(i), "password": benchPassword}, http.StatusOK)
+}
