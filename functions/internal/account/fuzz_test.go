@@ -57,10 +57,10 @@ func (r *recorder) FailVerification(context.Context, privacy.SubjectID, privacy.
 func (r *recorder) PutVerification(context.Context, privacy.SubjectID, privacy.Verification) error {
 	return r.wrote("verification")
 }
-func (r *recorder) VerifyEmail(context.Context, privacy.SubjectID, privacy.Verification, privacy.AccountStatus, privacy.AuditEntry) error {
+func (r *recorder) VerifyEmail(context.Context, privacy.SubjectID, privacy.Verification, bool, privacy.AccountStatus, privacy.AuditEntry) error {
 	return r.wrote("verify")
 }
-func (r *recorder) ConfirmGuardian(context.Context, privacy.SubjectID, string, privacy.AccountStatus, privacy.ConsentEntry, privacy.AuditEntry) error {
+func (r *recorder) ConfirmGuardian(context.Context, privacy.SubjectID, string, bool, privacy.AccountStatus, privacy.ConsentEntry, privacy.AuditEntry) error {
 	return r.wrote("guardian")
 }
 func (r *recorder) PutSession(context.Context, privacy.SubjectID, privacy.Session) error {

@@ -54,15 +54,30 @@ func (s *Service) Guardian(ctx context.Context, in GuardianInput, clientIP strin
 	if err != nil {
 		return false, err
 	}
-	status := privacy.DeriveStatus(a.Profile.AgeGroup, a.EmailVerified, true)
 	consent := privacy.ConsentEntry{Purpose: privacy.PurposeService.ID, Granted: true, At: s.Now(), PolicyVersion: version, Source: "guardian"}
-	if err := s.Store.ConfirmGuardian(ctx, id, g.TokenHash, status, consent, s.audit(actionGuardianConfirms)); err != nil {
-		if errors.Is(err, privacy.ErrStale) {
-			return false, errGuardianLink
+	for range 3 {
+		status := privacy.DeriveStatus(a.Profile.AgeGroup, a.EmailVerified, true)
+		err = s.Store.ConfirmGuardian(ctx, id, g.TokenHash, a.EmailVerified, status, consent, s.audit(actionGuardianConfirms))
+		if !errors.Is(err, privacy.ErrChanged) {
+			if err == nil {
+				logged("guardian confirmed", id, "status", string(status))
+			}
+			break
 		}
+		// The child verified their address in between: read again for the right status.
+		if rec, err = s.Store.Record(ctx, id, s.Now()); err != nil {
+			return false, err
+		}
+		a = rec.Account
+	}
+	switch {
+	case errors.Is(err, privacy.ErrStale):
+		return false, errGuardianLink
+	case errors.Is(err, privacy.ErrChanged):
+		return false, privacy.Errorf(privacy.Conflict, "The account changed while we recorded your decision. Please try again.")
+	case err != nil:
 		return false, err
 	}
-	logged("guardian confirmed", id, "status", string(status))
 	decision.Data.Confirmed = true
 	return true, s.send(ctx, decision)
 }
@@ -103,5 +118,3 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 		}
 	}
 }
-
-var _ = errors.Is

@@ -196,14 +196,21 @@ func (h *Handler) checkOrigin(req *apigw.Request) error {
 	return nil
 }
 
-// clientIP is the visitor's address: the first X-Forwarded-For entry (CloudFront's viewer),
-// or the connection's source. It is used for rate limits only, hashed, never stored as is.
+// clientIP is the visitor's address, for rate limits only (hashed, never stored as is).
+// Behind CloudFront the request reaches API Gateway from an edge server (sourceIp), and
+// CloudFront appends the viewer's address to X-Forwarded-For after anything the viewer sent.
+// So the address is the right-most X-Forwarded-For entry that is not the connecting server
+// itself: a client cannot choose it by sending its own header.
 func clientIP(req *apigw.Request) string {
-	if xff := apigw.Header(req, "X-Forwarded-For"); xff != "" {
-		first, _, _ := strings.Cut(xff, ",")
-		return strings.TrimSpace(first)
+	source := req.RequestContext.Identity.SourceIP
+	xff := apigw.Header(req, "X-Forwarded-For")
+	entries := strings.Split(xff, ",")
+	for i := len(entries) - 1; i >= 0; i-- {
+		if e := strings.TrimSpace(entries[i]); e != "" && e != source {
+			return e
+		}
 	}
-	return req.RequestContext.Identity.SourceIP
+	return source
 }
 
 var _ = fmt.Sprint

@@ -217,6 +217,10 @@ func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, e
 		if err := privacy.ValidateEmail("email", newEmail); err != nil {
 			return View{}, err
 		}
+		// Each change mails a code to an address of the caller's choosing.
+		if err := s.limit(ctx, "email-change", string(c.Subject), s.Limits.EmailChangePerAccount); err != nil {
+			return View{}, err
+		}
 		v, code, _ := s.newVerification(c.Subject, privacy.VerifyNewEmail)
 		v.NewEmail, v.NewEmailKey = newEmail, s.emailKey(newEmail)
 		ch.Verification, ch.PendingEmail, newCode = &v, &newEmail, code
@@ -231,8 +235,11 @@ func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, e
 	}
 	ch.Audit = s.audit(action, fields...)
 	if err := s.Store.Update(ctx, c.Subject, ch); err != nil {
-		if errors.Is(err, privacy.ErrUsernameTaken) {
+		switch {
+		case errors.Is(err, privacy.ErrUsernameTaken):
 			return View{}, privacy.FieldError("username", "is taken: choose another")
+		case errors.Is(err, privacy.ErrStale):
+			return View{}, privacy.Errorf(privacy.Conflict, "Your account changed while you were editing it. Reload and try again.")
 		}
 		return View{}, err
 	}
@@ -244,8 +251,10 @@ func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, e
 		}}); err != nil {
 			return View{}, err
 		}
+		// Contact is left empty: the notice then points at the operator's contact address,
+		// the right place for someone whose account may have been taken over.
 		if err := s.send(ctx, mail.Message{To: p.Email, Locale: p.Locale, Kind: mail.EmailChangeNotice, Data: mail.Data{
-			Name: p.Name, Contact: s.Config.SiteURL + sitePath(p.Locale, "/account/"),
+			Name: p.Name,
 		}}); err != nil {
 			return View{}, err
 		}
@@ -263,6 +272,9 @@ func (s *Service) ConfirmEmail(ctx context.Context, c Caller, in ConfirmEmailInp
 	code := strings.TrimSpace(in.Code)
 	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
 		return View{}, privacy.FieldError("code", "is the 6-digit number from the mail")
+	}
+	if err := s.limit(ctx, "email-confirm", string(c.Subject), s.Limits.ConfirmPerAccount); err != nil {
+		return View{}, err
 	}
 	rec, err := s.Store.Record(ctx, c.Subject, s.Now())
 	if err != nil {

@@ -140,7 +140,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 		a.Consents = append(a.Consents, privacy.ConsentEntry{Purpose: c, Granted: true, At: now, PolicyVersion: version, Source: "register"})
 	}
 	a.Audit = []privacy.AuditEntry{s.audit(actionRegistered, fields...)}
-	v, code, link := s.newVerification(id, privacy.VerifyEmail)
+	v, code, token := s.newVerification(id, privacy.VerifyEmail)
 	reg := privacy.Registration{
 		Account: a, EmailKey: s.emailKey(in.Email), UsernameKey: s.usernameKey(in.Username),
 		PasswordHash: password.Hash(in.Password, s.Config.Argon2), Verification: v,
@@ -165,7 +165,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	logged("account registered", id, "ageGroup", in.AgeGroup)
 
 	if err := s.send(ctx, mail.Message{To: in.Email, Locale: in.Locale, Kind: mail.VerifyEmail, Data: mail.Data{
-		Name: in.Name, Code: code, Link: link, Minutes: s.operatorMinutes(),
+		Name: in.Name, Code: code, Link: s.verifyLink(in.Locale, token), Minutes: s.operatorMinutes(),
 	}}); err != nil {
 		return err
 	}

@@ -25,8 +25,8 @@ type Store interface {
 	Record(ctx context.Context, id privacy.SubjectID, now time.Time) (privacy.Record, error)
 	FailVerification(ctx context.Context, id privacy.SubjectID, kind privacy.VerificationKind) (int, error)
 	PutVerification(ctx context.Context, id privacy.SubjectID, v privacy.Verification) error
-	VerifyEmail(ctx context.Context, id privacy.SubjectID, v privacy.Verification, status privacy.AccountStatus, audit privacy.AuditEntry) error
-	ConfirmGuardian(ctx context.Context, id privacy.SubjectID, tokenHash string, status privacy.AccountStatus, consent privacy.ConsentEntry, audit privacy.AuditEntry) error
+	VerifyEmail(ctx context.Context, id privacy.SubjectID, v privacy.Verification, guardianConfirmed bool, status privacy.AccountStatus, audit privacy.AuditEntry) error
+	ConfirmGuardian(ctx context.Context, id privacy.SubjectID, tokenHash string, emailVerified bool, status privacy.AccountStatus, consent privacy.ConsentEntry, audit privacy.AuditEntry) error
 	PutSession(ctx context.Context, id privacy.SubjectID, s privacy.Session) error
 	Session(ctx context.Context, id privacy.SubjectID, tokenHash string, now time.Time) (privacy.Session, error)
 	DeleteSession(ctx context.Context, id privacy.SubjectID, tokenHash string) error
@@ -73,7 +73,13 @@ type Limit struct {
 type Limits struct {
 	RegisterPerIP, RegisterPerEmail Limit
 	SignInPerIP, SignInPerLogin     Limit
-	VerifyPerIP, ResendPerEmail     Limit
+	// SignInPerAccount bounds all sign-in attempts on one account from anywhere; per-login
+	// limits are per client address, so nobody can lock a person out from one address.
+	SignInPerAccount            Limit
+	VerifyPerIP, ResendPerEmail Limit
+	// EmailChangePerAccount bounds new-address codes (each mails someone) and
+	// ConfirmPerAccount the guesses at them.
+	EmailChangePerAccount, ConfirmPerAccount Limit
 }
 
 // DefaultLimits fit a person's pace and stop scripted guessing.
@@ -82,8 +88,12 @@ var DefaultLimits = Limits{
 	RegisterPerEmail: Limit{N: 5, Window: time.Hour},
 	SignInPerIP:      Limit{N: 60, Window: 15 * time.Minute},
 	SignInPerLogin:   Limit{N: 10, Window: 15 * time.Minute},
+	SignInPerAccount: Limit{N: 100, Window: 15 * time.Minute},
 	VerifyPerIP:      Limit{N: 60, Window: 15 * time.Minute},
 	ResendPerEmail:   Limit{N: 5, Window: time.Hour},
+
+	EmailChangePerAccount: Limit{N: 5, Window: time.Hour},
+	ConfirmPerAccount:     Limit{N: 10, Window: time.Hour},
 }
 
 // Service carries out account operations.
@@ -148,21 +158,24 @@ func (s *Service) policyVersion(ctx context.Context) (string, error) {
 }
 
 // newVerification makes a code and a link token; only their hashes are kept.
-func (s *Service) newVerification(id privacy.SubjectID, kind privacy.VerificationKind) (v privacy.Verification, code, link string) {
+func (s *Service) newVerification(id privacy.SubjectID, kind privacy.VerificationKind) (v privacy.Verification, code, token string) {
 	code = privacy.NewCode()
-	token := privacy.NewToken()
+	secret := privacy.NewToken()
 	v = privacy.Verification{
 		Kind:      kind,
 		CodeHash:  s.secretHash(domainCode, id, string(kind), code),
-		TokenHash: s.secretHash(domainToken, id, string(kind), token),
+		TokenHash: s.secretHash(domainToken, id, string(kind), secret),
 		ExpiresAt: s.Now().Add(s.Config.CodeTTL),
 	}
 	// The token travels in the URL fragment, which browsers never send to a server, so it
 	// cannot end up in an access log.
-	return v, code, s.Config.SiteURL + localePath(kind, "/verify/") + "#token=" + string(id) + "." + token
+	return v, code, string(id) + "." + secret
 }
 
-func localePath(_ privacy.VerificationKind, p string) string { return p }
+// verifyLink is the mailed link for a verification token, on the page in the person's language.
+func (s *Service) verifyLink(locale, token string) string {
+	return s.Config.SiteURL + sitePath(locale, "/verify/") + "#token=" + token
+}
 
 func sitePath(locale, p string) string {
 	if locale == privacy.LocaleChinese {
@@ -185,7 +198,10 @@ func logged(msg string, id privacy.SubjectID, args ...any) {
 	slog.Info(msg, append([]any{"subject", string(id)}, args...)...)
 }
 
-var errInvalidCode = privacy.FieldError("code", "The code is wrong or has expired. Check the latest mail, or ask for a new code.")
+var (
+	errInvalidCode = privacy.FieldError("code", "The code is not right or has expired. A code works once, for a limited time, and stops working after 5 wrong tries: check the latest mail, or ask for a new code.")
+	errInvalidLink = privacy.FieldError("token", "This link is not valid any more: it was used already or expired. Ask for a new code.")
+)
 
 // isNotFound reports a privacy.NotFound error.
 func isNotFound(err error) bool { return privacy.ErrorCode(err) == privacy.NotFound }

@@ -39,7 +39,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 	if len(login) > 254 || len(in.Password) > password.MaxLen {
 		return SignedIn{}, errSignIn
 	}
-	if err := s.limit(ctx, "signin-login", strings.ToLower(login), s.Limits.SignInPerLogin); err != nil {
+	// Per login and client address: guessing from one place is slow, and nobody can lock
+	// a person out from one place either.
+	if err := s.limit(ctx, "signin-login", strings.ToLower(login)+"|"+clientIP, s.Limits.SignInPerLogin); err != nil {
 		return SignedIn{}, err
 	}
 	var id privacy.SubjectID
@@ -54,6 +56,10 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 		return SignedIn{}, errSignIn
 	}
 	if err != nil {
+		return SignedIn{}, err
+	}
+	// All attempts on one account, from anywhere, by e-mail or username alike.
+	if err := s.limit(ctx, "signin-account", string(id), s.Limits.SignInPerAccount); err != nil {
 		return SignedIn{}, err
 	}
 	rec, err := s.Store.Record(ctx, id, s.Now())

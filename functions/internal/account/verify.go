@@ -37,7 +37,7 @@ func (s *Service) Verify(ctx context.Context, in VerifyInput, clientIP string) e
 	case in.Token != "":
 		var ok bool
 		if id, secret, ok = splitToken(in.Token); !ok {
-			return privacy.FieldError("token", "This link is not valid. Ask for a new code.")
+			return errInvalidLink
 		}
 		hash = s.secretHash(domainToken, id, string(privacy.VerifyEmail), secret)
 	default:
@@ -59,40 +59,50 @@ func (s *Service) Verify(ctx context.Context, in VerifyInput, clientIP string) e
 		}
 		hash = s.secretHash(domainCode, id, string(privacy.VerifyEmail), in.Code)
 	}
+	for range 3 {
+		err := s.verifyOnce(ctx, id, hash, in.Token != "")
+		if !errors.Is(err, privacy.ErrChanged) {
+			return err
+		}
+	}
+	return privacy.Errorf(privacy.Conflict, "Your account changed while we checked the code. Please try again.")
+}
+
+// verifyOnce reads the account and consumes the verification; privacy.ErrChanged means a
+// guardian's decision landed in between, and the caller tries again with a fresh read.
+func (s *Service) verifyOnce(ctx context.Context, id privacy.SubjectID, hash string, byToken bool) error {
+	invalid := errInvalidCode
+	if byToken {
+		invalid = errInvalidLink
+	}
 	rec, err := s.Store.Record(ctx, id, s.Now())
 	if isNotFound(err) {
-		return errInvalidCode
+		return invalid
 	}
 	if err != nil {
 		return err
 	}
 	v, ok := rec.Verifications[privacy.VerifyEmail]
 	if !ok || !v.Usable(s.Now()) {
-		if ok && v.Attempts >= privacy.MaxCodeAttempts {
-			return privacy.FieldError("code", "Too many wrong codes: this one no longer works. Ask for a new code.")
-		}
-		return errInvalidCode
+		return invalid
 	}
-	matches := privacy.Equal(hash, v.CodeHash) || privacy.Equal(hash, v.TokenHash)
-	if !matches {
-		if in.Token != "" {
-			return privacy.FieldError("token", "This link is not valid. Ask for a new code.")
+	if !privacy.Equal(hash, v.CodeHash) && !privacy.Equal(hash, v.TokenHash) {
+		if byToken {
+			return invalid
 		}
-		n, err := s.Store.FailVerification(ctx, id, privacy.VerifyEmail)
-		if err != nil && !errors.Is(err, privacy.ErrStale) {
+		// The answer does not say how many tries are left: an address with no pending code
+		// answers exactly the same, so the form cannot be used to find registrations.
+		if _, err := s.Store.FailVerification(ctx, id, privacy.VerifyEmail); err != nil && !errors.Is(err, privacy.ErrStale) {
 			return err
 		}
-		if left := privacy.MaxCodeAttempts - n; left > 0 {
-			return privacy.FieldError("code", "The code is not right. You can try %d more times.", left)
-		}
-		return privacy.FieldError("code", "Too many wrong codes: this one no longer works. Ask for a new code.")
+		return invalid
 	}
 	a := rec.Account
 	status := privacy.DeriveStatus(a.Profile.AgeGroup, true, a.GuardianConfirmed)
-	if err := s.Store.VerifyEmail(ctx, id, v, status, s.audit(actionEmailVerified, "email")); err != nil {
-		if errors.Is(err, privacy.ErrStale) {
-			return errInvalidCode
-		}
+	switch err := s.Store.VerifyEmail(ctx, id, v, a.GuardianConfirmed, status, s.audit(actionEmailVerified, "email")); {
+	case errors.Is(err, privacy.ErrStale):
+		return invalid
+	case err != nil:
 		return err
 	}
 	logged("e-mail verified", id, "status", string(status))
@@ -137,11 +147,11 @@ func (s *Service) Resend(ctx context.Context, in ResendInput, clientIP string) e
 }
 
 func (s *Service) sendNewCode(ctx context.Context, a privacy.Account) error {
-	v, code, link := s.newVerification(a.SubjectID, privacy.VerifyEmail)
+	v, code, token := s.newVerification(a.SubjectID, privacy.VerifyEmail)
 	if err := s.Store.PutVerification(ctx, a.SubjectID, v); err != nil {
 		return err
 	}
 	return s.send(ctx, mail.Message{To: a.Profile.Email, Locale: a.Profile.Locale, Kind: mail.VerifyEmail, Data: mail.Data{
-		Name: a.Profile.Name, Code: code, Link: link, Minutes: s.operatorMinutes(),
+		Name: a.Profile.Name, Code: code, Link: s.verifyLink(a.Profile.Locale, token), Minutes: s.operatorMinutes(),
 	}})
 }

@@ -270,10 +270,12 @@ func (st *Store) Register(ctx context.Context, r privacy.Registration) error {
 	switch {
 	case err != nil:
 		return err
-	case failed(reasons, 0):
-		return privacy.ErrEmailTaken
+	// A taken username is reported first, whatever the address: answering "username taken"
+	// only when the address is new would tell anyone which addresses have accounts.
 	case failed(reasons, 1):
 		return privacy.ErrUsernameTaken
+	case failed(reasons, 0):
+		return privacy.ErrEmailTaken
 	case reasons != nil:
 		return fmt.Errorf("register: subject id collision")
 	}
@@ -422,13 +424,24 @@ func (st *Store) PutVerification(ctx context.Context, id privacy.SubjectID, v pr
 	return nil
 }
 
+// flagIs is a condition that a boolean profile flag (absent means false) has the value read.
+func flagIs(name string, v bool) (string, types.AttributeValue) {
+	if v {
+		return name + " = :flag", &types.AttributeValueMemberBOOL{Value: true}
+	}
+	return "(attribute_not_exists(" + name + ") OR " + name + " = :flag)", &types.AttributeValueMemberBOOL{Value: false}
+}
+
 // VerifyEmail consumes the e-mail verification (single use: the delete is conditional on the
-// code hash and the attempt count) and marks the address verified.
-func (st *Store) VerifyEmail(ctx context.Context, id privacy.SubjectID, v privacy.Verification, status privacy.AccountStatus, audit privacy.AuditEntry) error {
+// code hash and the attempt count) and marks the address verified. status was derived from
+// guardianConfirmed as read; if a guardian's decision landed since, the write fails with
+// privacy.ErrChanged and the caller reads again, so the status never goes stale.
+func (st *Store) VerifyEmail(ctx context.Context, id privacy.SubjectID, v privacy.Verification, guardianConfirmed bool, status privacy.AccountStatus, audit privacy.AuditEntry) error {
 	upd := "SET emailVerified = :t, #st = :status"
 	if status == privacy.StatusActive {
 		upd += " REMOVE GSI2PK, GSI2SK"
 	}
+	cond, flag := flagIs("guardianConfirmed", guardianConfirmed)
 	items := []types.TransactWriteItem{
 		{Delete: &types.Delete{
 			TableName: &st.Table, Key: key(subjectPK(id), prefixVerify+string(privacy.VerifyEmail)),
@@ -438,28 +451,32 @@ func (st *Store) VerifyEmail(ctx context.Context, id privacy.SubjectID, v privac
 		{Update: &types.Update{
 			TableName: &st.Table, Key: key(subjectPK(id), skProfile),
 			UpdateExpression:          aws.String(upd),
-			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ConditionExpression:       aws.String("attribute_exists(PK) AND " + cond),
 			ExpressionAttributeNames:  map[string]string{"#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":status": s(string(status))},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":status": s(string(status)), ":flag": flag},
 		}},
 		st.put(auditItem(id, audit), ""),
 	}
 	reasons, err := st.transact(ctx, items)
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if reasons != nil {
+	case failed(reasons, 0):
 		return privacy.ErrStale
+	case reasons != nil:
+		return privacy.ErrChanged
 	}
 	return nil
 }
 
-// ConfirmGuardian consumes the guardian request and records the guardian's consent.
-func (st *Store) ConfirmGuardian(ctx context.Context, id privacy.SubjectID, tokenHash string, status privacy.AccountStatus, consent privacy.ConsentEntry, audit privacy.AuditEntry) error {
+// ConfirmGuardian consumes the guardian request and records the guardian's consent. Like
+// VerifyEmail, it fails with privacy.ErrChanged if emailVerified changed since it was read.
+func (st *Store) ConfirmGuardian(ctx context.Context, id privacy.SubjectID, tokenHash string, emailVerified bool, status privacy.AccountStatus, consent privacy.ConsentEntry, audit privacy.AuditEntry) error {
 	upd := "SET guardianConfirmed = :t, #st = :status"
 	if status == privacy.StatusActive {
 		upd += " REMOVE GSI2PK, GSI2SK"
 	}
+	cond, flag := flagIs("emailVerified", emailVerified)
 	items := []types.TransactWriteItem{
 		{Delete: &types.Delete{
 			TableName: &st.Table, Key: key(subjectPK(id), skGuardian),
@@ -469,19 +486,21 @@ func (st *Store) ConfirmGuardian(ctx context.Context, id privacy.SubjectID, toke
 		{Update: &types.Update{
 			TableName: &st.Table, Key: key(subjectPK(id), skProfile),
 			UpdateExpression:          aws.String(upd),
-			ConditionExpression:       aws.String("attribute_exists(PK)"),
+			ConditionExpression:       aws.String("attribute_exists(PK) AND " + cond),
 			ExpressionAttributeNames:  map[string]string{"#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":status": s(string(status))},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":status": s(string(status)), ":flag": flag},
 		}},
 		st.put(consentItem(id, consent, 0), ""),
 		st.put(auditItem(id, audit), ""),
 	}
 	reasons, err := st.transact(ctx, items)
-	if err != nil {
+	switch {
+	case err != nil:
 		return err
-	}
-	if reasons != nil {
+	case failed(reasons, 0):
 		return privacy.ErrStale
+	case reasons != nil:
+		return privacy.ErrChanged
 	}
 	return nil
 }
@@ -586,22 +605,35 @@ func (st *Store) Update(ctx context.Context, id privacy.SubjectID, c privacy.Acc
 		set("pendingEmail", *c.PendingEmail)
 	}
 	var items []types.TransactWriteItem
+	profileCond := "attribute_exists(PK)"
 	if c.Username != nil {
 		set("username", *c.Username)
 		set("usernameKey", c.UsernameKey)
 		if c.UsernameKey != c.OldUsernameKey {
+			// The profile must still hold the username it was read with, and the old look-up
+			// must still be ours: two concurrent renames cannot both win and leave two
+			// usernames pointing at one account.
+			profileCond += " AND usernameKey = :oldUsernameKey"
+			vals[":oldUsernameKey"] = s(c.OldUsernameKey)
 			items = append(items,
 				st.put(item{PK: usernamePK(c.UsernameKey), SK: skLookup, SubjectID: string(id)}, "attribute_not_exists(PK)"),
-				st.del(usernamePK(c.OldUsernameKey), skLookup, ""),
+				types.TransactWriteItem{Delete: &types.Delete{
+					TableName: &st.Table, Key: key(usernamePK(c.OldUsernameKey), skLookup),
+					ConditionExpression:       aws.String("subjectId = :me"),
+					ExpressionAttributeValues: map[string]types.AttributeValue{":me": s(string(id))},
+				}},
 			)
 		}
 	}
-	upd := &types.Update{TableName: &st.Table, Key: key(pk, skProfile), ConditionExpression: aws.String("attribute_exists(PK)")}
+	upd := &types.Update{TableName: &st.Table, Key: key(pk, skProfile), ConditionExpression: aws.String(profileCond)}
 	if len(sets) > 0 {
 		upd.UpdateExpression = aws.String("SET " + strings.Join(sets, ", "))
-		upd.ExpressionAttributeNames, upd.ExpressionAttributeValues = names, vals
+		upd.ExpressionAttributeNames = names
 	} else {
 		upd.UpdateExpression = aws.String("SET subjectId = subjectId")
+	}
+	if len(vals) > 0 {
+		upd.ExpressionAttributeValues = vals
 	}
 	items = append(items, types.TransactWriteItem{Update: upd})
 	for field, v := range c.SetOptional {

@@ -110,6 +110,11 @@ func TestRegisterKeepsAddressesAndUsernamesUniqueUnderConcurrency(t *testing.T) 
 	if err := st.Register(ctx, registration("two-"+user+"@example.com", user)); !errors.Is(err, privacy.ErrUsernameTaken) {
 		t.Errorf("second account with the username: %v, want ErrUsernameTaken", err)
 	}
+	// A taken username is reported even when the address is taken too: otherwise "username
+	// taken" would only ever appear for new addresses, and tell which ones have accounts.
+	if err := st.Register(ctx, registration(email, user)); !errors.Is(err, privacy.ErrUsernameTaken) {
+		t.Errorf("taken address and taken username: %v, want ErrUsernameTaken", err)
+	}
 }
 
 func TestDeleteSubjectLeavesNothing(t *testing.T) {
@@ -180,7 +185,7 @@ func TestVerificationAttemptsStopAtTheLimitAndCodesWorkOnce(t *testing.T) {
 		t.Errorf("12 concurrent wrong codes: %d counted, %d refused; want %d and %d", counted, stale, privacy.MaxCodeAttempts, 12-privacy.MaxCodeAttempts)
 	}
 	audit := privacy.AuditEntry{At: time.Now(), Action: "email.verified"}
-	if err := st.VerifyEmail(ctx, id, r.Verification, privacy.StatusActive, audit); !errors.Is(err, privacy.ErrStale) {
+	if err := st.VerifyEmail(ctx, id, r.Verification, false, privacy.StatusActive, audit); !errors.Is(err, privacy.ErrStale) {
 		t.Errorf("a code past the attempt limit verified: %v", err)
 	}
 
@@ -190,7 +195,7 @@ func TestVerificationAttemptsStopAtTheLimitAndCodesWorkOnce(t *testing.T) {
 	}
 	errs := make(chan error, 2)
 	for range 2 {
-		wg.Go(func() { errs <- st.VerifyEmail(ctx, id, r.Verification, privacy.StatusActive, audit) })
+		wg.Go(func() { errs <- st.VerifyEmail(ctx, id, r.Verification, false, privacy.StatusActive, audit) })
 	}
 	wg.Wait()
 	close(errs)
@@ -214,6 +219,38 @@ func TestVerificationAttemptsStopAtTheLimitAndCodesWorkOnce(t *testing.T) {
 	}
 	if due, _ := st.DueForSweep(ctx, time.Now().Add(2*time.Hour), 1000); containsID(due, id) {
 		t.Error("an active account is still due for the sweeper")
+	}
+}
+
+func TestVerificationAndGuardianRaceEndActive(t *testing.T) {
+	st := newStore()
+	ctx := context.Background()
+	for i := range 8 {
+		r := registration(fmt.Sprintf("race%d-%d@example.com", i, time.Now().UnixNano()), fmt.Sprintf("race%d-%d", i, time.Now().UnixNano()))
+		r.Account.Profile.AgeGroup = privacy.AgeChild
+		r.Guardian = &privacy.GuardianRequest{Email: "p@example.com", TokenHash: "g", ExpiresAt: time.Now().Add(time.Hour)}
+		if err := st.Register(ctx, r); err != nil {
+			t.Fatal(err)
+		}
+		id := r.Account.SubjectID
+		audit := privacy.AuditEntry{At: time.Now(), Action: "x"}
+		// Both sides read the account before either writes: each derives "pending".
+		var wg sync.WaitGroup
+		var verr, gerr error
+		wg.Go(func() { verr = st.VerifyEmail(ctx, id, r.Verification, false, privacy.StatusPending, audit) })
+		wg.Go(func() {
+			gerr = st.ConfirmGuardian(ctx, id, "g", false, privacy.StatusPending, privacy.ConsentEntry{Purpose: "service", Granted: true, At: time.Now()}, audit)
+		})
+		wg.Wait()
+		// Exactly one may land on the stale read; the other must be told the account changed.
+		if (verr == nil) == (gerr == nil) {
+			t.Fatalf("verify: %v, guardian: %v; want exactly one ErrChanged", verr, gerr)
+		}
+		for _, err := range []error{verr, gerr} {
+			if err != nil && !errors.Is(err, privacy.ErrChanged) {
+				t.Fatalf("unexpected %v", err)
+			}
+		}
 	}
 }
 

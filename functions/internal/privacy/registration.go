@@ -12,6 +12,9 @@ var (
 	// ErrStale means a conditional change found the item changed or gone (a used code, a
 	// revoked session): the caller treats the request as invalid.
 	ErrStale = errors.New("item changed or gone")
+	// ErrChanged means the account changed between a read and a conditional write that
+	// depended on it: the caller reads again and retries.
+	ErrChanged = errors.New("account changed meanwhile")
 )
 
 // VerificationKind says what a code verifies.

@@ -1,0 +1,207 @@
+package e2e
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/privacyportal/portal/infra/portaltest"
+)
+
+// child is an under-14 registration and the two mails it causes.
+type child struct {
+	person
+	guardian      string
+	v             *visitor
+	id            string
+	code, gtoken  string
+	verifyMail    portaltest.Mail
+	guardianMail  portaltest.Mail
+	profileBefore ddbItem
+}
+
+// registerChild registers p as under 14 with a guardian and reads both mails.
+func registerChild(t *testing.T, prefix string) *child {
+	t.Helper()
+	c := &child{person: newPerson(prefix), guardian: uniq(prefix+"parent") + "@example.com", v: newVisitor(t)}
+	c.Name = "Timmy Tester"
+	wantStatus(t, "register a child", c.v.register(c.form(map[string]any{"ageGroup": "under14", "guardianEmail": c.guardian})), http.StatusAccepted)
+	c.verifyMail = waitMail(t, c.Email, kindVerify, 1)
+	c.code = codeIn(t, c.verifyMail)
+	c.guardianMail = waitMail(t, c.guardian, kindGuardianConsent, 1)
+	c.gtoken = tokenIn(t, c.guardianMail, guardianRE)
+	c.id = subjectOfToken(c.gtoken)
+	if got := subjectOfToken(tokenIn(t, c.verifyMail, verifyRE)); got != c.id {
+		t.Fatalf("the child's link names subject %s, the guardian's %s", got, c.id)
+	}
+	c.profileBefore = itemOf(partitionOf(t, c.id), "PROFILE")
+	if c.profileBefore == nil {
+		t.Fatal("no PROFILE item for the child")
+	}
+	return c
+}
+
+func (c *child) verify(t *testing.T) {
+	t.Helper()
+	wantStatus(t, "child verifies", c.v.do("POST", "/api/verify", map[string]string{"email": c.Email, "code": c.code}), http.StatusOK)
+}
+
+func (c *child) guardianSays(t *testing.T, decision string) reply {
+	t.Helper()
+	return newVisitor(t).do("POST", "/api/guardian", map[string]string{"token": c.gtoken, "decision": decision})
+}
+
+func TestP24_UnderFourteenNeedsGuardian(t *testing.T) {
+	t.Run("the guardian's address is required and is not the child's", func(t *testing.T) {
+		p := newPerson("p24")
+		v := newVisitor(t)
+		for _, tc := range []struct {
+			name     string
+			guardian any
+		}{
+			{"missing", nil},
+			{"empty", ""},
+			{"the child's own", p.Email},
+			{"the child's own, other case", strings.ToUpper(p.Email)},
+			{"not an address", "mum"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				wantField(t, "under14 with guardianEmail "+tc.name, v.register(p.form(map[string]any{"ageGroup": "under14", "guardianEmail": tc.guardian})), "guardianEmail")
+			})
+		}
+		wantField(t, "14+ with a guardian", v.register(p.form(map[string]any{"guardianEmail": "parent@example.com"})), "guardianEmail")
+		wantField(t, "an age instead of the group", v.register(p.form(map[string]any{"ageGroup": "12"})), "ageGroup")
+		wantField(t, "a date of birth", v.register(p.form(map[string]any{"dateOfBirth": "2015-01-01"})), "dateOfBirth")
+		assertNothingStored(t, p)
+	})
+
+	t.Run("the guardian confirms", func(t *testing.T) {
+		c := registerChild(t, "p24ok")
+		if !strings.Contains(c.guardianMail.Body.Text, c.Name) {
+			t.Errorf("the guardian's mail does not name the child:\n%s", c.guardianMail.Body.Text)
+		}
+		if codeRE.MatchString(c.guardianMail.Body.Text) {
+			t.Errorf("the guardian's mail carries the child's code:\n%s", c.guardianMail.Body.Text)
+		}
+		c.verify(t)
+		r := c.v.signIn(c.Email, c.Password)
+		wantStatus(t, "verified child signs in before the guardian confirms", r, http.StatusForbidden)
+		if pr := r.problem(t); !strings.Contains(pr.Detail, "guardian") {
+			t.Errorf("detail = %q, want it to say the account waits for the guardian", pr.Detail)
+		}
+		if sessionCookie(t, r) != nil {
+			t.Error("a pending child got a session cookie")
+		}
+
+		wantField(t, "a forged guardian token", newVisitor(t).do("POST", "/api/guardian", map[string]string{"token": c.id + ".forged", "decision": "confirm"}), "token")
+		wantField(t, "no decision", newVisitor(t).do("POST", "/api/guardian", map[string]string{"token": c.gtoken}), "decision")
+		r = c.guardianSays(t, "confirm")
+		wantStatus(t, "guardian confirms", r, http.StatusOK)
+		if got := strings.TrimSpace(string(r.Body)); got != `{"status":"confirmed"}` {
+			t.Errorf("body = %s", got)
+		}
+		waitMail(t, c.guardian, kindGuardianOK, 1)
+		wantField(t, "the guardian's link again", c.guardianSays(t, "refuse"), "token")
+
+		wantStatus(t, "child signs in after the guardian confirmed", c.v.signIn(c.Username, c.Password), http.StatusOK)
+		a := c.v.account()
+		if a.Status != "active" || a.Profile.AgeGroup != "under14" {
+			t.Errorf("status %q, age group %q", a.Status, a.Profile.AgeGroup)
+		}
+		found := false
+		for _, e := range a.Consents {
+			if e.Source == "guardian" && e.Granted && e.Purpose == "service" && e.PolicyVersion != "" {
+				found = true
+			}
+		}
+		if !found {
+			t.Errorf("no consent given by the guardian in the ledger: %+v", a.Consents)
+		}
+		if !a.hasAudit("guardian.confirmed") {
+			t.Errorf("no audit entry for the guardian's consent: %+v", a.Audit)
+		}
+		// An active account is out of the sweep.
+		if attr(itemOf(partitionOf(t, c.id), "PROFILE"), "GSI2PK") != "" {
+			t.Error("an active child's account is still due for the sweep")
+		}
+	})
+
+	t.Run("the guardian confirms before the child verifies", func(t *testing.T) {
+		c := registerChild(t, "p24early")
+		wantStatus(t, "guardian confirms first", c.guardianSays(t, "confirm"), http.StatusOK)
+		wantStatus(t, "unverified child signs in", c.v.signIn(c.Email, c.Password), http.StatusForbidden)
+		c.code = codeIn(t, waitMail(t, c.Email, kindVerify, 2)) // signing in unverified mails a fresh code
+		c.verify(t)
+		wantStatus(t, "child signs in", c.v.signIn(c.Email, c.Password), http.StatusOK)
+	})
+
+	t.Run("the guardian refuses", func(t *testing.T) {
+		c := registerChild(t, "p24no")
+		c.verify(t)
+		r := c.guardianSays(t, "refuse")
+		wantStatus(t, "guardian refuses", r, http.StatusOK)
+		if got := strings.TrimSpace(string(r.Body)); got != `{"status":"refused"}` {
+			t.Errorf("body = %s", got)
+		}
+		// At once: no wait for a sweep.
+		assertErased(t, c.id, c.profileBefore)
+		wantStatus(t, "child signs in after the refusal", c.v.signIn(c.Email, c.Password), http.StatusUnauthorized)
+		wantStatus(t, "child signs in by username after the refusal", c.v.signIn(c.Username, c.Password), http.StatusUnauthorized)
+		waitMail(t, c.guardian, kindGuardianRefused, 1)
+		wantField(t, "the guardian's link after the refusal", c.guardianSays(t, "confirm"), "token")
+	})
+
+	t.Run("an account no guardian confirmed is swept", func(t *testing.T) {
+		due := registerChild(t, "p24late")
+		due.verify(t)
+		notDue := registerChild(t, "p24wait")
+
+		// The due date is PendingAccountDays away; move this account's into the past.
+		db, name := table(t)
+		past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano) + "#" + due.id
+		_, err := db.UpdateItem(context.Background(), &ddb.UpdateItemInput{
+			TableName: &name,
+			Key: ddbItem{
+				"PK": &types.AttributeValueMemberS{Value: "SUBJECT#" + due.id},
+				"SK": &types.AttributeValueMemberS{Value: "PROFILE"},
+			},
+			UpdateExpression:          aws.String("SET GSI2SK = :due"),
+			ConditionExpression:       aws.String("GSI2PK = :sweep"),
+			ExpressionAttributeValues: ddbItem{":due": &types.AttributeValueMemberS{Value: past}, ":sweep": &types.AttributeValueMemberS{Value: "SWEEP"}},
+		})
+		if err != nil {
+			t.Fatalf("move the due date: %v", err)
+		}
+		wantStatus(t, "pending child signs in before the sweep", due.v.signIn(due.Email, due.Password), http.StatusForbidden)
+
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		if err := portaltest.Cloud(t).FireSchedule(ctx, "SweeperFunction"); err != nil {
+			t.Fatalf("sweeper: %v", err)
+		}
+
+		assertErased(t, due.id, due.profileBefore)
+		wantStatus(t, "swept child signs in", due.v.signIn(due.Email, due.Password), http.StatusUnauthorized)
+		wantField(t, "the guardian's link after the sweep", due.guardianSays(t, "confirm"), "token")
+
+		if itemOf(partitionOf(t, notDue.id), "PROFILE") == nil {
+			t.Error("the sweep deleted an account that was not yet due")
+		}
+		wantStatus(t, "a child not yet due is still pending", notDue.guardianSays(t, "confirm"), http.StatusOK)
+
+		// The address is free again: registering it is a new account.
+		again := due.person
+		again.Username = uniq("p24late")
+		wantStatus(t, "register the swept address", newVisitor(t).register(again.form(map[string]any{"ageGroup": "under14", "guardianEmail": due.guardian})), http.StatusAccepted)
+		waitMail(t, due.Email, kindVerify, 2)
+		if got := mailsTo(allMail(t), due.Email, kindAlready); len(got) != 0 {
+			t.Error("the swept address still counts as registered")
+		}
+	})
+}

@@ -1,0 +1,578 @@
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/mail"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+
+	"github.com/privacyportal/portal/infra/portaltest"
+)
+
+// goodPassword passes the password rule and shares no word with the test identities.
+const goodPassword = "correct horse battery staple"
+
+var uniqSeq atomic.Int64
+
+// uniq returns a name no other test (or earlier run against the same cloud) uses, made of
+// letters and digits only, so it is a valid username and a valid e-mail local part.
+func uniq(prefix string) string {
+	return prefix + strconv.FormatInt(time.Now().UnixNano(), 36) + strconv.FormatInt(uniqSeq.Add(1), 36)
+}
+
+// person is the registration data of one test identity.
+type person struct {
+	Name, Email, Username, Password string
+}
+
+func newPerson(prefix string) person {
+	u := uniq(prefix)
+	return person{Name: "Ada Lovelace", Email: u + "@example.com", Username: u, Password: goodPassword}
+}
+
+// form is the registration body for p, with extra fields merged in (nil values are removed).
+func (p person) form(extra map[string]any) map[string]any {
+	f := map[string]any{"name": p.Name, "email": p.Email, "username": p.Username, "password": p.Password, "ageGroup": "14+"}
+	for k, v := range extra {
+		if v == nil {
+			delete(f, k)
+		} else {
+			f[k] = v
+		}
+	}
+	return f
+}
+
+// visitor is one simulated browser. It has its own client address, sent as X-Forwarded-For,
+// so the per-address rate limits one test meets never reach another test, and it carries its
+// session cookie by hand: the cookie is Secure, and net/http/cookiejar never sends a Secure
+// cookie over the local gateway's plain http.
+type visitor struct {
+	tb     testing.TB
+	base   string
+	client *http.Client
+	ip     string
+	cookie string
+	// origin, if set, is sent as the Origin header, as a browser does on other sites' pages.
+	origin string
+}
+
+func newVisitor(tb testing.TB) *visitor {
+	tb.Helper()
+	return &visitor{
+		tb: tb, base: portaltest.URL(tb), client: &http.Client{Timeout: 60 * time.Second},
+		ip: fmt.Sprintf("10.%d.%d.%d", rand.IntN(256), rand.IntN(256), 1+rand.IntN(254)),
+	}
+}
+
+// reply is an API answer.
+type reply struct {
+	Status int
+	Header http.Header
+	Body   []byte
+}
+
+// problem is an RFC 9457 problem document as the API sends it.
+type problem struct {
+	Type     string `json:"type"`
+	Title    string `json:"title"`
+	Status   int    `json:"status"`
+	Detail   string `json:"detail"`
+	Field    string `json:"field"`
+	Instance string `json:"instance"`
+}
+
+func (r reply) String() string { return fmt.Sprintf("%d %s", r.Status, r.Body) }
+
+// problem decodes a problem document, failing the test if the answer is not one.
+func (r reply) problem(tb testing.TB) problem {
+	tb.Helper()
+	if ct := r.Header.Get("Content-Type"); ct != "application/problem+json" {
+		tb.Fatalf("Content-Type = %q, want application/problem+json (%s)", ct, r)
+	}
+	var p problem
+	if err := json.Unmarshal(r.Body, &p); err != nil {
+		tb.Fatalf("problem document %s: %v", r.Body, err)
+	}
+	if p.Status != r.Status || p.Title == "" || p.Detail == "" {
+		tb.Fatalf("incomplete problem document: %s", r)
+	}
+	return p
+}
+
+// do sends one API request; body, if not nil, is sent as JSON.
+func (v *visitor) do(method, path string, body any) reply {
+	v.tb.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			v.tb.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, v.base+path, rd)
+	if err != nil {
+		v.tb.Fatal(err)
+	}
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("X-Forwarded-For", v.ip)
+	if v.cookie != "" {
+		req.Header.Set("Cookie", "session="+v.cookie)
+	}
+	if v.origin != "" {
+		req.Header.Set("Origin", v.origin)
+	}
+	resp, err := v.client.Do(req)
+	if err != nil {
+		v.tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		v.tb.Fatal(err)
+	}
+	return reply{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// wantStatus fails the test unless r has the given status.
+func wantStatus(tb testing.TB, what string, r reply, status int) {
+	tb.Helper()
+	if r.Status != status {
+		tb.Fatalf("%s: %s, want %d", what, r, status)
+	}
+}
+
+// wantField fails the test unless r is a 400 problem naming field.
+func wantField(tb testing.TB, what string, r reply, field string) problem {
+	tb.Helper()
+	wantStatus(tb, what, r, http.StatusBadRequest)
+	p := r.problem(tb)
+	if p.Field != field {
+		tb.Fatalf("%s: field = %q, want %q (%s)", what, p.Field, field, r.Body)
+	}
+	return p
+}
+
+func (v *visitor) register(form map[string]any) reply {
+	v.tb.Helper()
+	return v.do("POST", "/api/register", form)
+}
+
+// signIn signs in and keeps the session cookie, after checking its attributes.
+func (v *visitor) signIn(login, password string) reply {
+	v.tb.Helper()
+	r := v.do("POST", "/api/session", map[string]string{"login": login, "password": password})
+	if r.Status != http.StatusOK {
+		return r
+	}
+	c := sessionCookie(v.tb, r)
+	if c == nil || c.Value == "" {
+		v.tb.Fatalf("sign-in answered 200 without a session cookie: %v", r.Header["Set-Cookie"])
+	}
+	v.cookie = c.Value
+	return r
+}
+
+// sessionCookie returns the session cookie a response sets, or nil.
+func sessionCookie(tb testing.TB, r reply) *http.Cookie {
+	tb.Helper()
+	for _, line := range r.Header.Values("Set-Cookie") {
+		c, err := http.ParseSetCookie(line)
+		if err != nil {
+			tb.Fatalf("Set-Cookie %q: %v", line, err)
+		}
+		if c.Name == "session" {
+			return c
+		}
+	}
+	return nil
+}
+
+// accountView is GET /api/account's answer (docs/api.md).
+type accountView struct {
+	SubjectID string    `json:"subjectId"`
+	Status    string    `json:"status"`
+	CreatedAt time.Time `json:"createdAt"`
+	Profile   struct {
+		Name     string `json:"name"`
+		Email    string `json:"email"`
+		Username string `json:"username"`
+		Locale   string `json:"locale"`
+		AgeGroup string `json:"ageGroup"`
+	} `json:"profile"`
+	Optional map[string]struct {
+		Value         string    `json:"value"`
+		ConsentedAt   time.Time `json:"consentedAt"`
+		PolicyVersion string    `json:"policyVersion"`
+	} `json:"optional"`
+	PendingEmail string `json:"pendingEmail"`
+	Consents     []struct {
+		Purpose       string    `json:"purpose"`
+		Granted       bool      `json:"granted"`
+		At            time.Time `json:"at"`
+		PolicyVersion string    `json:"policyVersion"`
+		Source        string    `json:"source"`
+	} `json:"consents"`
+	Sessions []struct {
+		CreatedAt time.Time `json:"createdAt"`
+		ExpiresAt time.Time `json:"expiresAt"`
+		Current   bool      `json:"current"`
+	} `json:"sessions"`
+	Audit []struct {
+		At     time.Time `json:"at"`
+		Action string    `json:"action"`
+		Fields []string  `json:"fields"`
+	} `json:"audit"`
+}
+
+func decodeAccount(tb testing.TB, r reply) accountView {
+	tb.Helper()
+	var a accountView
+	if err := json.Unmarshal(r.Body, &a); err != nil {
+		tb.Fatalf("account %s: %v", r.Body, err)
+	}
+	return a
+}
+
+// account reads GET /api/account, which must answer 200.
+func (v *visitor) account() accountView {
+	v.tb.Helper()
+	r := v.do("GET", "/api/account", nil)
+	wantStatus(v.tb, "GET /api/account", r, http.StatusOK)
+	if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
+		v.tb.Errorf("GET /api/account: Cache-Control = %q, want no-store", cc)
+	}
+	return decodeAccount(v.tb, r)
+}
+
+func (v *visitor) patch(body map[string]any) reply {
+	v.tb.Helper()
+	return v.do("PATCH", "/api/account", body)
+}
+
+// hasAudit reports whether the account's audit trail has an entry with action and fields.
+func (a accountView) hasAudit(action string, fields ...string) bool {
+	for _, e := range a.Audit {
+		if e.Action == action && (fields == nil || slices.Equal(sorted(e.Fields), sorted(fields))) {
+			return true
+		}
+	}
+	return false
+}
+
+func sorted(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// ---------------------------------------------------------------- mail
+
+// Mail kinds, told apart by the start of their English subjects.
+const (
+	kindVerify          = "Confirm your e-mail address"
+	kindAlready         = "Someone tried to register"
+	kindGuardianConsent = "Please confirm or refuse a child's account"
+	kindGuardianOK      = "You confirmed a child's account"
+	kindGuardianRefused = "The child's account at"
+	kindNewEmailVerify  = "Confirm your new e-mail address"
+	kindNewEmailNotice  = "A change of e-mail address was requested"
+)
+
+// addressedTo reports whether m went to exactly addr (the emulator may keep a display name).
+func addressedTo(m portaltest.Mail, addr string) bool {
+	for _, to := range m.Destination.To {
+		a, err := mail.ParseAddress(to)
+		if err == nil && strings.EqualFold(a.Address, addr) {
+			return true
+		}
+		if err != nil && strings.EqualFold(strings.TrimSpace(to), addr) {
+			return true
+		}
+	}
+	return false
+}
+
+// mailsTo returns the mails of a kind ("" for all) sent to addr, oldest first.
+func mailsTo(all []portaltest.Mail, addr, kind string) []portaltest.Mail {
+	var out []portaltest.Mail
+	for _, m := range all {
+		if addressedTo(m, addr) && strings.HasPrefix(m.Subject, kind) {
+			out = append(out, m)
+		}
+	}
+	slices.SortStableFunc(out, func(a, b portaltest.Mail) int { return int(a.At - b.At) })
+	return out
+}
+
+func allMail(tb testing.TB) []portaltest.Mail {
+	tb.Helper()
+	all, err := portaltest.NewMailbox(tb).All()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return all
+}
+
+// waitMails waits until addr has at least n mails of kind and returns them, oldest first.
+func waitMails(tb testing.TB, addr, kind string, n int) []portaltest.Mail {
+	tb.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		got := mailsTo(allMail(tb), addr, kind)
+		if len(got) >= n {
+			return got
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d mails %q to %s after 15s, want %d", len(got), kind, addr, n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// waitMail waits for the n-th (1-based) mail of kind to addr.
+func waitMail(tb testing.TB, addr, kind string, n int) portaltest.Mail {
+	tb.Helper()
+	return waitMails(tb, addr, kind, n)[n-1]
+}
+
+var (
+	codeRE     = regexp.MustCompile(`(?m)^\s+(\d{6})\s*$`)
+	verifyRE   = regexp.MustCompile(`https?://\S+/verify/#token=(\S+)`)
+	guardianRE = regexp.MustCompile(`https?://\S+/guardian/#token=(\S+)`)
+)
+
+// codeIn returns the 6-digit code in a mail's text.
+func codeIn(tb testing.TB, m portaltest.Mail) string {
+	tb.Helper()
+	c := codeRE.FindStringSubmatch(m.Body.Text)
+	if c == nil {
+		tb.Fatalf("no 6-digit code in mail %q:\n%s", m.Subject, m.Body.Text)
+	}
+	return c[1]
+}
+
+// tokenIn returns the link token in a mail's text (re picks the link).
+func tokenIn(tb testing.TB, m portaltest.Mail, re *regexp.Regexp) string {
+	tb.Helper()
+	t := re.FindStringSubmatch(m.Body.Text)
+	if t == nil {
+		tb.Fatalf("no %s link in mail %q:\n%s", re, m.Subject, m.Body.Text)
+	}
+	return t[1]
+}
+
+// subjectOfToken is the subject ID a link token starts with.
+func subjectOfToken(token string) string {
+	id, _, _ := strings.Cut(token, ".")
+	return id
+}
+
+// mustActive registers p as an adult, verifies the address with the mailed code, signs in
+// and returns the signed-in visitor and the subject ID.
+func mustActive(tb testing.TB, p person, extra map[string]any) (*visitor, string) {
+	tb.Helper()
+	v := newVisitor(tb)
+	wantStatus(tb, "register", v.register(p.form(extra)), http.StatusAccepted)
+	m := waitMail(tb, p.Email, kindVerify, 1)
+	wantStatus(tb, "verify", v.do("POST", "/api/verify", map[string]string{"email": p.Email, "code": codeIn(tb, m)}), http.StatusOK)
+	wantStatus(tb, "sign in", v.signIn(p.Email, p.Password), http.StatusOK)
+	return v, subjectOfToken(tokenIn(tb, m, verifyRE))
+}
+
+// ---------------------------------------------------------------- DynamoDB
+
+type ddbItem = map[string]types.AttributeValue
+
+func table(tb testing.TB) (*ddb.Client, string) {
+	tb.Helper()
+	c := portaltest.Cloud(tb)
+	return c.DynamoDB, c.Names["PortalTable"]
+}
+
+// partitionOf returns every item under PK = SUBJECT#<id>.
+func partitionOf(tb testing.TB, id string) []ddbItem {
+	tb.Helper()
+	db, name := table(tb)
+	var items []ddbItem
+	var start ddbItem
+	for {
+		out, err := db.Query(context.Background(), &ddb.QueryInput{
+			TableName:                 &name,
+			KeyConditionExpression:    aws.String("PK = :pk"),
+			ExpressionAttributeValues: ddbItem{":pk": &types.AttributeValueMemberS{Value: "SUBJECT#" + id}},
+			ConsistentRead:            aws.Bool(true),
+			ExclusiveStartKey:         start,
+		})
+		if err != nil {
+			tb.Fatalf("query partition: %v", err)
+		}
+		items = append(items, out.Items...)
+		if out.LastEvaluatedKey == nil {
+			return items
+		}
+		start = out.LastEvaluatedKey
+	}
+}
+
+// attr returns a string (or number) attribute, "" if absent.
+func attr(it ddbItem, name string) string {
+	switch v := it[name].(type) {
+	case *types.AttributeValueMemberS:
+		return v.Value
+	case *types.AttributeValueMemberN:
+		return v.Value
+	case *types.AttributeValueMemberBOOL:
+		return strconv.FormatBool(v.Value)
+	}
+	return ""
+}
+
+// kindOf is an item's kind: its sort key up to the first '#'.
+func kindOf(it ddbItem) string {
+	k, _, _ := strings.Cut(attr(it, "SK"), "#")
+	return k
+}
+
+// itemOf returns the item of a partition with the given sort key.
+func itemOf(items []ddbItem, sk string) ddbItem {
+	for _, it := range items {
+		if attr(it, "SK") == sk {
+			return it
+		}
+	}
+	return nil
+}
+
+// lookupExists reports whether the look-up item EMAIL#<key> or USERNAME#<key> exists.
+func lookupExists(tb testing.TB, pk string) bool {
+	tb.Helper()
+	db, name := table(tb)
+	out, err := db.GetItem(context.Background(), &ddb.GetItemInput{
+		TableName: &name, ConsistentRead: aws.Bool(true),
+		Key: ddbItem{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: "LOOKUP"}},
+	})
+	if err != nil {
+		tb.Fatalf("get look-up: %v", err)
+	}
+	return out.Item != nil
+}
+
+// scanTable calls fn for every item of the portal's table.
+func scanTable(tb testing.TB, fn func(ddbItem)) {
+	tb.Helper()
+	db, name := table(tb)
+	var start ddbItem
+	for {
+		out, err := db.Scan(context.Background(), &ddb.ScanInput{TableName: &name, ExclusiveStartKey: start, ConsistentRead: aws.Bool(true)})
+		if err != nil {
+			tb.Fatalf("scan: %v", err)
+		}
+		for _, it := range out.Items {
+			fn(it)
+		}
+		if out.LastEvaluatedKey == nil {
+			return
+		}
+		start = out.LastEvaluatedKey
+	}
+}
+
+// profilesWith returns the PROFILE items whose attribute has the value (case-insensitive).
+func profilesWith(tb testing.TB, name, value string) []ddbItem {
+	tb.Helper()
+	var out []ddbItem
+	scanTable(tb, func(it ddbItem) {
+		if attr(it, "SK") == "PROFILE" && strings.EqualFold(attr(it, name), value) {
+			out = append(out, it)
+		}
+	})
+	return out
+}
+
+// itemText is every string in an item, for searching.
+func itemText(it ddbItem) string {
+	var b strings.Builder
+	var walk func(types.AttributeValue)
+	walk = func(v types.AttributeValue) {
+		switch v := v.(type) {
+		case *types.AttributeValueMemberS:
+			b.WriteString(v.Value + "\n")
+		case *types.AttributeValueMemberSS:
+			b.WriteString(strings.Join(v.Value, "\n") + "\n")
+		case *types.AttributeValueMemberB:
+			b.Write(v.Value)
+		case *types.AttributeValueMemberM:
+			for k, x := range v.Value {
+				b.WriteString(k + "\n")
+				walk(x)
+			}
+		case *types.AttributeValueMemberL:
+			for _, x := range v.Value {
+				walk(x)
+			}
+		}
+	}
+	for k, v := range it {
+		b.WriteString(k + "\n")
+		walk(v)
+	}
+	return b.String()
+}
+
+// assertErased checks that a subject's partition is empty and that its look-up items (whose
+// keys the PROFILE item held before the erasure) are gone.
+func assertErased(tb testing.TB, id string, profile ddbItem) {
+	tb.Helper()
+	if items := partitionOf(tb, id); len(items) != 0 {
+		kinds := []string{}
+		for _, it := range items {
+			kinds = append(kinds, attr(it, "SK"))
+		}
+		tb.Errorf("partition SUBJECT#%s still holds %d items: %v", id, len(items), kinds)
+	}
+	for _, pk := range []string{"EMAIL#" + attr(profile, "emailKey"), "USERNAME#" + attr(profile, "usernameKey")} {
+		if lookupExists(tb, pk) {
+			tb.Errorf("look-up %s still exists", pk)
+		}
+	}
+}
+
+// cloudLog returns the local cloud's log (emulators and functions), found among this
+// process's open files, or "" if the cloud is not this process's.
+func cloudLog(tb testing.TB) string {
+	tb.Helper()
+	fds, _ := os.ReadDir("/proc/self/fd")
+	for _, fd := range fds {
+		target, err := os.Readlink(filepath.Join("/proc/self/fd", fd.Name()))
+		if err != nil || !strings.HasPrefix(filepath.Base(target), "localcloud-") || !strings.HasSuffix(target, ".log") {
+			continue
+		}
+		b, err := os.ReadFile(target)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		return string(b)
+	}
+	return ""
+}

@@ -1,0 +1,121 @@
+package e2e
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+)
+
+// TestAccountNoEnumerationByTakenUsername: registering a known-taken username together with
+// an address answers alike whether or not the address has an account.
+func TestAccountNoEnumerationByTakenUsername(t *testing.T) {
+	owner := newPerson("enum")
+	mustActive(t, owner, nil)
+	prober := newPerson("enum")
+	mustActive(t, prober, nil)
+	probe := func(email string) reply {
+		q := newPerson("enum")
+		q.Email, q.Username = email, prober.Username
+		return newVisitor(t).register(q.form(nil))
+	}
+	known, unknown := probe(owner.Email), probe(uniq("nobody")+"@example.com")
+	if known.Status != unknown.Status || known.problem(t).Detail != unknown.problem(t).Detail {
+		t.Errorf("registered address: %s; new address: %s; want the same answer", known, unknown)
+	}
+	wantField(t, "taken username", known, "username")
+}
+
+// TestP24_ChildVerifyingWhileGuardianConfirmsEndsActive: the child's verification and the
+// guardian's confirmation arriving together still leave an active account.
+func TestP24_ChildVerifyingWhileGuardianConfirmsEndsActive(t *testing.T) {
+	for i := range 6 {
+		c := registerChild(t, "race")
+		var wg sync.WaitGroup
+		var rv, rg reply
+		wg.Go(func() { rv = c.v.do("POST", "/api/verify", map[string]string{"email": c.Email, "code": c.code}) })
+		wg.Go(func() { rg = c.guardianSays(t, "confirm") })
+		wg.Wait()
+		wantStatus(t, "verify", rv, http.StatusOK)
+		wantStatus(t, "guardian", rg, http.StatusOK)
+		prof := itemOf(partitionOf(t, c.id), "PROFILE")
+		if got := attr(prof, "status"); got != "active" || attr(prof, "GSI2SK") != "" {
+			t.Errorf("round %d: status %s, still due for the sweeper: %v", i, got, attr(prof, "GSI2SK") != "")
+		}
+		wantStatus(t, "sign-in", newVisitor(t).signIn(c.Email, c.Password), http.StatusOK)
+	}
+}
+
+// TestP16_ConcurrentUsernameChangesLeaveOneUsername: two renames at once cannot both win.
+func TestP16_ConcurrentUsernameChangesLeaveOneUsername(t *testing.T) {
+	for range 4 {
+		p := newPerson("rename")
+		v, id := mustActive(t, p, nil)
+		u1, u2 := uniq("ra"), uniq("rb")
+		var wg sync.WaitGroup
+		var r1, r2 reply
+		wg.Go(func() { r1 = v.patch(map[string]any{"username": u1}) })
+		wg.Go(func() { r2 = v.patch(map[string]any{"username": u2}) })
+		wg.Wait()
+		for _, r := range []reply{r1, r2} {
+			if r.Status != http.StatusOK && r.Status != http.StatusConflict {
+				t.Fatalf("rename: %s", r)
+			}
+		}
+		held := attr(itemOf(partitionOf(t, id), "PROFILE"), "username")
+		s1 := newVisitor(t).signIn(u1, p.Password).Status
+		s2 := newVisitor(t).signIn(u2, p.Password).Status
+		s0 := newVisitor(t).signIn(p.Username, p.Password).Status
+		ok := 0
+		for _, st := range []int{s0, s1, s2} {
+			if st == http.StatusOK {
+				ok++
+			}
+		}
+		if ok != 1 {
+			t.Errorf("profile holds %s; sign-in as old %d, %s %d, %s %d: want exactly one username to work", held, s0, u1, s1, u2, s2)
+		}
+	}
+}
+
+// TestAccountEmailChangesAreRateLimited: a signed-in person cannot mail codes to an address of
+// their choosing without end, nor guess at them without end.
+func TestAccountEmailChangesAreRateLimited(t *testing.T) {
+	p := newPerson("flood")
+	v, _ := mustActive(t, p, nil)
+	target := uniq("victim") + "@example.com"
+	limited := false
+	for range 8 {
+		if r := v.patch(map[string]any{"email": target}); r.Status == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+	}
+	if !limited {
+		t.Error("8 e-mail changes in a row were all accepted")
+	}
+	if n := len(mailsTo(allMail(t), target, kindNewEmailVerify)); n > 5 {
+		t.Errorf("%d codes mailed to one address, want at most 5 an hour", n)
+	}
+	guessed := false
+	for range 15 {
+		if r := v.do("POST", "/api/account/email", map[string]string{"code": "000001"}); r.Status == http.StatusTooManyRequests {
+			guessed = true
+			break
+		}
+	}
+	if !guessed {
+		t.Error("15 guesses at the new address's code were all answered")
+	}
+}
+
+// TestAccountChineseMailLinksToChinesePages: a person who registered in Chinese gets links to
+// the Chinese pages.
+func TestAccountChineseMailLinksToChinesePages(t *testing.T) {
+	q := newPerson("zh")
+	wantStatus(t, "register", newVisitor(t).register(q.form(map[string]any{"locale": "zh-CN"})), http.StatusAccepted)
+	m := waitMail(t, q.Email, "", 1) // any subject: it is in Chinese
+	if !strings.Contains(m.Body.Text, "/zh/verify/#token=") {
+		t.Errorf("Chinese verification mail links elsewhere:\n%s", m.Body.Text)
+	}
+}
