@@ -2,7 +2,6 @@ package account
 
 import (
 	"context"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -34,82 +33,48 @@ func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 	s := h.Service
 	switch r {
 	case route{"POST", "/api/register"}:
-		var in RegisterInput
-		if err := apigw.DecodeJSON(req, &in); err != nil {
-			return apigw.Response{}, err
-		}
-		if err := s.Register(ctx, in, ip); err != nil {
-			return apigw.Response{}, err
-		}
-		return apigw.JSON(http.StatusAccepted, map[string]string{"status": "check_email"})
+		return withBody(req, func(in RegisterInput) (apigw.Response, error) {
+			return accepted(s.Register(ctx, in, ip))
+		})
 	case route{"POST", "/api/verify"}:
-		var in VerifyInput
-		if err := apigw.DecodeJSON(req, &in); err != nil {
-			return apigw.Response{}, err
-		}
-		if err := s.Verify(ctx, in, ip); err != nil {
-			return apigw.Response{}, err
-		}
-		return apigw.JSON(http.StatusOK, map[string]string{"status": "verified"})
+		return withBody(req, func(in VerifyInput) (apigw.Response, error) {
+			if err := s.Verify(ctx, in, ip); err != nil {
+				return apigw.Response{}, err
+			}
+			return apigw.JSON(http.StatusOK, map[string]string{"status": "verified"})
+		})
 	case route{"POST", "/api/verify/resend"}:
-		var in ResendInput
-		if err := apigw.DecodeJSON(req, &in); err != nil {
-			return apigw.Response{}, err
-		}
-		if err := s.Resend(ctx, in, ip); err != nil {
-			return apigw.Response{}, err
-		}
-		return apigw.JSON(http.StatusAccepted, map[string]string{"status": "check_email"})
+		return withBody(req, func(in ResendInput) (apigw.Response, error) {
+			return accepted(s.Resend(ctx, in, ip))
+		})
 	case route{"POST", "/api/session"}:
-		var in SignInInput
-		if err := apigw.DecodeJSON(req, &in); err != nil {
-			return apigw.Response{}, err
-		}
-		out, err := s.SignIn(ctx, in, ip)
-		if err != nil {
-			return apigw.Response{}, err
-		}
-		resp, err := apigw.JSON(http.StatusOK, map[string]string{"status": "signed_in"})
-		resp.MultiValueHeaders = map[string][]string{"Set-Cookie": {sessionCookie(out.Cookie, out.Session.ExpiresAt.Sub(s.Now()))}}
-		return resp, err
+		return withBody(req, func(in SignInInput) (apigw.Response, error) {
+			out, err := s.SignIn(ctx, in, ip)
+			if err != nil {
+				return apigw.Response{}, err
+			}
+			resp, err := apigw.JSON(http.StatusOK, map[string]string{"status": "signed_in"})
+			resp.MultiValueHeaders = map[string][]string{"Set-Cookie": {sessionCookie(out.Cookie, out.Session.ExpiresAt.Sub(s.Now()))}}
+			return resp, err
+		})
 	case route{"GET", "/api/account"}:
-		c, err := h.caller(ctx, req)
-		if err != nil {
-			return apigw.Response{}, err
-		}
-		v, err := s.Get(ctx, c)
-		if err != nil {
-			return apigw.Response{}, err
-		}
-		return apigw.JSON(http.StatusOK, v)
+		return h.signedIn(ctx, req, func(c Caller) (View, error) { return s.Get(ctx, c) })
 	case route{"PATCH", "/api/account"}:
-		c, err := h.caller(ctx, req)
-		if err != nil {
-			return apigw.Response{}, err
-		}
-		var in UpdateInput
-		if err := apigw.DecodeJSON(req, &in); err != nil {
-			return apigw.Response{}, err
-		}
-		v, err := s.Update(ctx, c, in)
-		if err != nil {
-			return apigw.Response{}, err
-		}
-		return apigw.JSON(http.StatusOK, v)
+		return h.signedIn(ctx, req, func(c Caller) (View, error) {
+			var in UpdateInput
+			if err := apigw.DecodeJSON(req, &in); err != nil {
+				return View{}, err
+			}
+			return s.Update(ctx, c, in)
+		})
 	case route{"POST", "/api/account/email"}:
-		c, err := h.caller(ctx, req)
-		if err != nil {
-			return apigw.Response{}, err
-		}
-		var in ConfirmEmailInput
-		if err := apigw.DecodeJSON(req, &in); err != nil {
-			return apigw.Response{}, err
-		}
-		v, err := s.ConfirmEmail(ctx, c, in)
-		if err != nil {
-			return apigw.Response{}, err
-		}
-		return apigw.JSON(http.StatusOK, v)
+		return h.signedIn(ctx, req, func(c Caller) (View, error) {
+			var in ConfirmEmailInput
+			if err := apigw.DecodeJSON(req, &in); err != nil {
+				return View{}, err
+			}
+			return s.ConfirmEmail(ctx, c, in)
+		})
 	case route{"DELETE", "/api/session"}, route{"DELETE", "/api/sessions"}:
 		c, err := h.caller(ctx, req)
 		if err == nil {
@@ -125,21 +90,49 @@ func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 		// Signing out always clears the cookie, even when the session had already ended.
 		return apigw.Response{StatusCode: http.StatusNoContent, MultiValueHeaders: map[string][]string{"Set-Cookie": {sessionCookie("", -1)}}}, nil
 	case route{"POST", "/api/guardian"}:
-		var in GuardianInput
-		if err := apigw.DecodeJSON(req, &in); err != nil {
-			return apigw.Response{}, err
-		}
-		confirmed, err := s.Guardian(ctx, in, ip)
-		if err != nil {
-			return apigw.Response{}, err
-		}
-		status := "refused"
-		if confirmed {
-			status = "confirmed"
-		}
-		return apigw.JSON(http.StatusOK, map[string]string{"status": status})
+		return withBody(req, func(in GuardianInput) (apigw.Response, error) {
+			confirmed, err := s.Guardian(ctx, in, ip)
+			if err != nil {
+				return apigw.Response{}, err
+			}
+			status := "refused"
+			if confirmed {
+				status = "confirmed"
+			}
+			return apigw.JSON(http.StatusOK, map[string]string{"status": status})
+		})
 	}
 	return apigw.Response{}, privacy.Errorf(privacy.NotFound, "No such API route or method.")
+}
+
+// withBody decodes the request body into T and hands it to f.
+func withBody[T any](req *apigw.Request, f func(T) (apigw.Response, error)) (apigw.Response, error) {
+	var in T
+	if err := apigw.DecodeJSON(req, &in); err != nil {
+		return apigw.Response{}, err
+	}
+	return f(in)
+}
+
+// accepted answers 202 "check your e-mail", or the error.
+func accepted(err error) (apigw.Response, error) {
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusAccepted, map[string]string{"status": "check_email"})
+}
+
+// signedIn authenticates the caller, runs f, and answers with the account view it returns.
+func (h *Handler) signedIn(ctx context.Context, req *apigw.Request, f func(Caller) (View, error)) (apigw.Response, error) {
+	c, err := h.caller(ctx, req)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	v, err := f(c)
+	if err != nil {
+		return apigw.Response{}, err
+	}
+	return apigw.JSON(http.StatusOK, v)
 }
 
 // sessionCookie is the Set-Cookie value; maxAge < 0 deletes it. HttpOnly keeps it from
@@ -212,5 +205,3 @@ func clientIP(req *apigw.Request) string {
 	}
 	return source
 }
-
-var _ = fmt.Sprint

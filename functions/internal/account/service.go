@@ -5,7 +5,6 @@ package account
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -220,4 +219,3 @@ func (s *Service) audit(action string, fields ...string) privacy.AuditEntry {
 	return privacy.AuditEntry{At: s.Now(), Action: action, Fields: fields}
 }
 
-var _ = errors.New

@@ -437,62 +437,43 @@ func flagIs(name string, v bool) (string, types.AttributeValue) {
 // guardianConfirmed as read; if a guardian's decision landed since, the write fails with
 // privacy.ErrChanged and the caller reads again, so the status never goes stale.
 func (st *Store) VerifyEmail(ctx context.Context, id privacy.SubjectID, v privacy.Verification, guardianConfirmed bool, status privacy.AccountStatus, audit privacy.AuditEntry) error {
-	upd := "SET emailVerified = :t, #st = :status"
-	if status == privacy.StatusActive {
-		upd += " REMOVE GSI2PK, GSI2SK"
-	}
-	cond, flag := flagIs("guardianConfirmed", guardianConfirmed)
-	items := []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName: &st.Table, Key: key(subjectPK(id), prefixVerify+string(privacy.VerifyEmail)),
-			ConditionExpression:       aws.String("codeHash = :code AND attempts < :max"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":code": s(v.CodeHash), ":max": n(privacy.MaxCodeAttempts)},
-		}},
-		{Update: &types.Update{
-			TableName: &st.Table, Key: key(subjectPK(id), skProfile),
-			UpdateExpression:          aws.String(upd),
-			ConditionExpression:       aws.String("attribute_exists(PK) AND " + cond),
-			ExpressionAttributeNames:  map[string]string{"#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":status": s(string(status)), ":flag": flag},
-		}},
-		st.put(auditItem(id, audit), ""),
-	}
-	reasons, err := st.transact(ctx, items)
-	switch {
-	case err != nil:
-		return err
-	case failed(reasons, 0):
-		return privacy.ErrStale
-	case reasons != nil:
-		return privacy.ErrChanged
-	}
-	return nil
+	consume := types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &st.Table, Key: key(subjectPK(id), prefixVerify+string(privacy.VerifyEmail)),
+		ConditionExpression:       aws.String("codeHash = :code AND attempts < :max"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":code": s(v.CodeHash), ":max": n(privacy.MaxCodeAttempts)},
+	}}
+	return st.settle(ctx, id, consume, "emailVerified", "guardianConfirmed", guardianConfirmed, status, st.put(auditItem(id, audit), ""))
 }
 
 // ConfirmGuardian consumes the guardian request and records the guardian's consent. Like
 // VerifyEmail, it fails with privacy.ErrChanged if emailVerified changed since it was read.
 func (st *Store) ConfirmGuardian(ctx context.Context, id privacy.SubjectID, tokenHash string, emailVerified bool, status privacy.AccountStatus, consent privacy.ConsentEntry, audit privacy.AuditEntry) error {
-	upd := "SET guardianConfirmed = :t, #st = :status"
+	consume := types.TransactWriteItem{Delete: &types.Delete{
+		TableName: &st.Table, Key: key(subjectPK(id), skGuardian),
+		ConditionExpression:       aws.String("tokenHash = :h"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(tokenHash)},
+	}}
+	return st.settle(ctx, id, consume, "guardianConfirmed", "emailVerified", emailVerified, status,
+		st.put(consentItem(id, consent, 0), ""), st.put(auditItem(id, audit), ""))
+}
+
+// settle is one step towards an active account, in one transaction: consume the one-time item
+// (privacy.ErrStale if it is used or wrong), set the flag and the status derived from the other
+// flag as read (privacy.ErrChanged if that flag changed since), leave the sweep index once
+// active, and write the extra items.
+func (st *Store) settle(ctx context.Context, id privacy.SubjectID, consume types.TransactWriteItem, setFlag, otherFlag string, otherRead bool, status privacy.AccountStatus, extra ...types.TransactWriteItem) error {
+	upd := "SET " + setFlag + " = :t, #st = :status"
 	if status == privacy.StatusActive {
 		upd += " REMOVE GSI2PK, GSI2SK"
 	}
-	cond, flag := flagIs("emailVerified", emailVerified)
-	items := []types.TransactWriteItem{
-		{Delete: &types.Delete{
-			TableName: &st.Table, Key: key(subjectPK(id), skGuardian),
-			ConditionExpression:       aws.String("tokenHash = :h"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":h": s(tokenHash)},
-		}},
-		{Update: &types.Update{
-			TableName: &st.Table, Key: key(subjectPK(id), skProfile),
-			UpdateExpression:          aws.String(upd),
-			ConditionExpression:       aws.String("attribute_exists(PK) AND " + cond),
-			ExpressionAttributeNames:  map[string]string{"#st": "status"},
-			ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":status": s(string(status)), ":flag": flag},
-		}},
-		st.put(consentItem(id, consent, 0), ""),
-		st.put(auditItem(id, audit), ""),
-	}
+	cond, flag := flagIs(otherFlag, otherRead)
+	items := append([]types.TransactWriteItem{consume, {Update: &types.Update{
+		TableName: &st.Table, Key: key(subjectPK(id), skProfile),
+		UpdateExpression:          aws.String(upd),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND " + cond),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":status": s(string(status)), ":flag": flag},
+	}}}, extra...)
 	reasons, err := st.transact(ctx, items)
 	switch {
 	case err != nil:
