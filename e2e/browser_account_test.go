@@ -1,0 +1,185 @@
+package e2e
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/privacyportal/portal/infra/portaltest"
+)
+
+var (
+	sixDigitCode = regexp.MustCompile(`\b\d{6}\b`)
+	linkInMail   = regexp.MustCompile(`https?://\S+#token=\S+`)
+)
+
+// waitFor polls a JavaScript condition until it is true. A poll that the page cuts short by
+// navigating (a form that opens the next page) starts again on the new page.
+func waitFor(expr string) chromedp.Action[chromedp.Void] {
+	return func(ctx context.Context, t *chromedp.Target) (chromedp.Void, error) {
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			_, err := chromedp.Poll[bool](expr, chromedp.WithPollingTimeout(time.Until(deadline)))(ctx, t)
+			if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+				return chromedp.Void{}, err
+			}
+			time.Sleep(100 * time.Millisecond) // navigated mid-poll: wait for the new page
+		}
+	}
+}
+
+// typeInto clears a field and types into it, as a person would.
+func typeInto(id, text string) chromedp.Action[chromedp.Void] {
+	return chromedp.Steps(chromedp.Clear(chromedp.ID(id)), chromedp.SendKeys(chromedp.ID(id), text))
+}
+
+func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		shot(t, ctx, "failed-"+strings.ReplaceAll(what, " ", "-")+".png")
+		t.Fatalf("%s: %v", what, err)
+	}
+}
+
+// TestBrowserAccountLifecycle: a person registers in Chromium, reads the code from their mail,
+// verifies, signs in, sees and corrects their profile, and signs out (P01, P15, P16).
+func TestBrowserAccountLifecycle(t *testing.T) {
+	base := portaltest.URL(t)
+	mb := portaltest.NewMailbox(t)
+	ctx := portaltest.Browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	console := watchConsole(ctx)
+
+	n := time.Now().UnixNano()
+	email := fmt.Sprintf("browser-%d@example.com", n)
+	username := fmt.Sprintf("br%d", n%1_000_000_000)
+	password := "correct horse battery staple"
+
+	do(t, ctx, "register", chromedp.Navigate(base+"/register/"),
+		chromedp.WaitEnabled(chromedp.ID("register-submit")),
+		typeInto("register-name", "Ada Lovelace"),
+		typeInto("register-email", email),
+		typeInto("register-username", username),
+		typeInto("register-password", password),
+		chromedp.Click(chromedp.ID("register-age-yes")),
+		chromedp.Click(chromedp.ID("register-submit")),
+		chromedp.WaitVisible(chromedp.ID("verify-section")),
+	)
+	shot(t, ctx, "register-check-email.png")
+
+	m := mb.Wait(t, email, 20*time.Second, nil)
+	code := sixDigitCode.FindString(m.Body.Text)
+	if code == "" {
+		t.Fatalf("no code in the mail:\n%s", m.Body.Text)
+	}
+	do(t, ctx, "verify", typeInto("verify-code", code), chromedp.Click(chromedp.ID("verify-submit")),
+		chromedp.WaitVisible(chromedp.ID("verify-done")))
+
+	do(t, ctx, "sign in", chromedp.Navigate(base+"/signin/"),
+		chromedp.WaitEnabled(chromedp.ID("signin-submit")),
+		typeInto("signin-login", username),
+		typeInto("signin-password", password),
+		chromedp.Click(chromedp.ID("signin-submit")),
+		chromedp.WaitVisible(chromedp.ID("account-profile-data")),
+	)
+	profile := run(t, ctx, chromedp.Text(chromedp.ID("account-profile-data")))
+	for _, want := range []string{"Ada Lovelace", email, username} {
+		if !strings.Contains(profile, want) {
+			t.Errorf("the account page does not show %q:\n%s", want, profile)
+		}
+	}
+	sessions := run(t, ctx, chromedp.Text(chromedp.ID("account-sessions")))
+	if strings.TrimSpace(sessions) == "" {
+		t.Error("the account page shows no sessions")
+	}
+	shot(t, ctx, "account.png")
+
+	// Correct the name, as a person would, then see it after a reload.
+	do(t, ctx, "correct the name", typeInto("account-name", "Augusta Ada King"), chromedp.Click(chromedp.ID("account-save")),
+		waitFor(`document.getElementById("account-profile-data").textContent.includes("Augusta Ada King")`))
+	do(t, ctx, "reload", chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("account-profile-data")))
+	if p := run(t, ctx, chromedp.Text(chromedp.ID("account-profile-data"))); !strings.Contains(p, "Augusta Ada King") {
+		t.Errorf("after reload the profile shows:\n%s", p)
+	}
+	audit := run(t, ctx, chromedp.Text(chromedp.ID("account-audit")))
+	if !strings.Contains(audit, "name") {
+		t.Errorf("the audit trail does not record the correction:\n%s", audit)
+	}
+
+	do(t, ctx, "sign out", chromedp.Click(chromedp.ID("account-signout")), chromedp.WaitVisible(chromedp.ID("account-signed-out")))
+	status := run(t, ctx, chromedp.Evaluate[int](`fetch("/api/account", {credentials: "same-origin"}).then(r => r.status)`, chromedp.EvalAwaitPromise))
+	if status != 401 {
+		t.Errorf("after sign-out GET /api/account = %d, want 401", status)
+	}
+	if errs := console.errors(); len(errs) > 0 {
+		t.Errorf("console reported problems:\n%s", strings.Join(errs, "\n"))
+	}
+}
+
+// TestBrowserChildNeedsGuardian: a child registers; the guardian opens the link from their
+// mail and confirms; then the child can sign in (P24).
+func TestBrowserChildNeedsGuardian(t *testing.T) {
+	base := portaltest.URL(t)
+	mb := portaltest.NewMailbox(t)
+	ctx := portaltest.Browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+
+	n := time.Now().UnixNano()
+	email := fmt.Sprintf("child-%d@example.com", n)
+	guardian := fmt.Sprintf("guardian-%d@example.com", n)
+	username := fmt.Sprintf("ch%d", n%1_000_000_000)
+	password := "purple elephant walks quietly"
+
+	do(t, ctx, "register a child", chromedp.Navigate(base+"/register/"),
+		chromedp.WaitEnabled(chromedp.ID("register-submit")),
+		typeInto("register-name", "Tom"),
+		typeInto("register-email", email),
+		typeInto("register-username", username),
+		typeInto("register-password", password),
+		chromedp.Click(chromedp.ID("register-age-no")),
+		chromedp.WaitVisible(chromedp.ID("register-guardian-email")),
+		typeInto("register-guardian-email", guardian),
+		chromedp.Click(chromedp.ID("register-submit")),
+		chromedp.WaitVisible(chromedp.ID("verify-section")),
+	)
+	code := sixDigitCode.FindString(mb.Wait(t, email, 20*time.Second, nil).Body.Text)
+	do(t, ctx, "child verifies", typeInto("verify-code", code), chromedp.Click(chromedp.ID("verify-submit")),
+		chromedp.WaitVisible(chromedp.ID("verify-done")))
+
+	signIn := func(what string) string {
+		do(t, ctx, what, chromedp.Navigate(base+"/signin/"), chromedp.WaitEnabled(chromedp.ID("signin-submit")),
+			typeInto("signin-login", email), typeInto("signin-password", password), chromedp.Click(chromedp.ID("signin-submit")),
+			// Done when the account page opens, or the status shows an answer (not "Sending…").
+			waitFor(`location.pathname.endsWith("/account/") || /[^…\s]\s*$/.test(document.getElementById("signin-status").textContent)`))
+		return run(t, ctx, chromedp.Location())
+	}
+	if loc := signIn("sign in before the guardian agrees"); strings.HasSuffix(loc, "/account/") {
+		t.Fatal("a child signed in before the guardian agreed")
+	}
+	if msg := run(t, ctx, chromedp.Text(chromedp.ID("signin-status"))); !strings.Contains(strings.ToLower(msg), "guardian") {
+		t.Errorf("sign-in says %q, want it to mention the guardian", msg)
+	}
+
+	gm := mb.Wait(t, guardian, 20*time.Second, nil)
+	link := linkInMail.FindString(gm.Body.Text)
+	if !strings.Contains(link, "/guardian/#token=") {
+		t.Fatalf("no guardian link in:\n%s", gm.Body.Text)
+	}
+	if strings.Contains(gm.Body.Text, email) || strings.Contains(gm.Body.Text, username) {
+		t.Error("the guardian's mail shows the child's address or username; it should name the child only")
+	}
+	do(t, ctx, "guardian confirms", chromedp.Navigate(link), chromedp.WaitEnabled(chromedp.ID("guardian-confirm")),
+		chromedp.Click(chromedp.ID("guardian-confirm")), chromedp.WaitVisible(chromedp.ID("guardian-result")))
+	shot(t, ctx, "guardian-confirmed.png")
+
+	if loc := signIn("sign in after the guardian agreed"); !strings.HasSuffix(loc, "/account/") {
+		t.Errorf("after the guardian agreed, sign-in went to %s", loc)
+	}
+}

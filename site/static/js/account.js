@@ -1,0 +1,462 @@
+/* /account/: shows everything GET /api/account returns (P15), edits it with PATCH /api/account
+   (P16), confirms a new address with POST /api/account/email, and signs out. The page names the
+   fields it knows; anything else the API returns is shown under "Other information", so nothing
+   held about the person is left off the page. */
+(function () {
+  "use strict";
+  var P = window.Portal;
+  var page = P && P.byId("account-page");
+  if (!page) {
+    return;
+  }
+  var status = P.byId("account-status");
+  var view = P.byId("account-view");
+  var form = P.byId("account-form");
+  var saveStatus = P.byId("account-save-status");
+  var emailForm = P.byId("account-email-form");
+  var emailStatus = P.byId("account-email-status");
+  var policyBase = page.getAttribute("data-policy") || "/policy/";
+  var account = null;
+
+  // The optional fields: JSON name -> form key and consent purpose.
+  var OPTIONAL = [
+    { name: "mobile", key: "mobile", purpose: "profile.mobile" },
+    { name: "jobPosition", key: "job", purpose: "profile.job" },
+    { name: "company", key: "company", purpose: "profile.company" },
+    { name: "education", key: "education", purpose: "profile.education" }
+  ];
+  var PURPOSES = {
+    "profile.mobile": "jsPurposeMobile",
+    "profile.job": "jsPurposeJob",
+    "profile.company": "jsPurposeCompany",
+    "profile.education": "jsPurposeEducation"
+  };
+  var ACTIONS = { "profile.updated": "jsActionProfileUpdated" };
+  var FIELDS = {
+    name: "fieldName", email: "fieldEmail", username: "fieldUsername", password: "fieldPassword",
+    locale: "fieldLanguage", mobile: "fieldMobile", jobPosition: "fieldJob", company: "fieldCompany",
+    education: "fieldEducation", consents: "secConsents", pendingEmail: "pendingEmail"
+  };
+  // Top-level and profile members this page shows in their own places.
+  var KNOWN = ["subjectId", "status", "createdAt", "profile", "optional", "pendingEmail", "consents", "sessions", "audit"];
+  var KNOWN_PROFILE = ["name", "email", "username", "locale", "ageGroup"];
+
+  var dateFormat = null;
+  try {
+    dateFormat = new Intl.DateTimeFormat(P.locale(), { dateStyle: "medium", timeStyle: "short" });
+  } catch (e) {
+    dateFormat = null;
+  }
+
+  // ---- small DOM helpers ----
+
+  function el(tag, text, className) {
+    var e = document.createElement(tag);
+    if (text != null) {
+      e.textContent = text;
+    }
+    if (className) {
+      e.className = className;
+    }
+    return e;
+  }
+
+  function timeEl(iso) {
+    if (!iso) {
+      return document.createTextNode("");
+    }
+    var t = el("time");
+    t.dateTime = iso;
+    var d = new Date(iso);
+    t.textContent = dateFormat && !isNaN(d.getTime()) ? dateFormat.format(d) : String(iso);
+    return t;
+  }
+
+  function policyLink(version) {
+    if (!version) {
+      return document.createTextNode("");
+    }
+    var a = el("a", String(version));
+    a.href = policyBase + encodeURIComponent(String(version)) + "/";
+    return a;
+  }
+
+  // label returns the UI string named by table[value], or the value itself (as code) when the
+  // page has no name for it yet.
+  function label(table, value) {
+    var key = table[value];
+    if (key && P.has(key)) {
+      return document.createTextNode(P.msg(key));
+    }
+    return el("code", String(value));
+  }
+
+  // anyValue shows a value the page has no special place for: text as text, the rest as JSON.
+  function anyValue(v) {
+    if (v == null || typeof v !== "object") {
+      return document.createTextNode(v == null ? "" : String(v));
+    }
+    return el("pre", JSON.stringify(v, null, 2), "raw");
+  }
+
+  function row(cells) {
+    var tr = el("tr");
+    cells.forEach(function (c) {
+      var td = el("td");
+      td.appendChild(c);
+      tr.appendChild(td);
+    });
+    return tr;
+  }
+
+  function fillTable(id, items, toCells, columns) {
+    var body = P.byId(id).tBodies[0];
+    body.textContent = "";
+    if (!Array.isArray(items) || !items.length) {
+      var td = el("td", P.msg("jsNone"));
+      td.colSpan = columns;
+      var tr = el("tr");
+      tr.appendChild(td);
+      body.appendChild(tr);
+      return;
+    }
+    items.forEach(function (item) {
+      body.appendChild(row(toCells(item || {})));
+    });
+  }
+
+  function extraRow(dl, name, value) {
+    var div = el("div");
+    div.setAttribute("data-extra", "");
+    div.appendChild(el("dt", name));
+    var dd = el("dd");
+    dd.appendChild(anyValue(value));
+    div.appendChild(dd);
+    dl.appendChild(div);
+  }
+
+  function removeExtraRows(dl) {
+    dl.querySelectorAll("[data-extra]").forEach(function (e) { e.remove(); });
+  }
+
+  // ---- showing the account ----
+
+  function formatField(format, value) {
+    if (value == null || value === "") {
+      return document.createTextNode("");
+    }
+    switch (format) {
+      case "date":
+        return timeEl(value);
+      case "code":
+        return el("code", String(value));
+      case "locale":
+        return P.has("locale:" + value) ? document.createTextNode(P.msg("locale:" + value)) : el("code", String(value));
+      case "ageGroup":
+        return label({ "14+": "jsAgeAdult", "under14": "jsAgeChild" }, value);
+      case "status":
+        return label({ active: "jsStatusActive", pending: "jsStatusPending" }, value);
+      default:
+        return document.createTextNode(String(value));
+    }
+  }
+
+  function lookup(obj, path) {
+    return path.split(".").reduce(function (o, k) { return o && typeof o === "object" ? o[k] : undefined; }, obj);
+  }
+
+  function renderProfile(acc) {
+    page.querySelectorAll("[data-field]").forEach(function (dd) {
+      dd.textContent = "";
+      dd.appendChild(formatField(dd.getAttribute("data-format"), lookup(acc, dd.getAttribute("data-field"))));
+    });
+    P.byId("account-pending-row").hidden = !acc.pendingEmail;
+    var dl = P.byId("account-profile-data");
+    removeExtraRows(dl);
+    var profile = acc.profile || {};
+    Object.keys(profile).forEach(function (k) {
+      if (KNOWN_PROFILE.indexOf(k) < 0) {
+        extraRow(dl, k, profile[k]);
+      }
+    });
+  }
+
+  function renderOptional(acc) {
+    var optional = acc.optional || {};
+    page.querySelectorAll("[data-optional]").forEach(function (dd) {
+      var item = optional[dd.getAttribute("data-optional")];
+      dd.textContent = "";
+      if (!item || item.value == null || item.value === "") {
+        dd.appendChild(el("span", P.msg("jsNotStored"), "muted"));
+        return;
+      }
+      dd.appendChild(el("span", String(item.value), "value"));
+      var note = el("span", null, "hint");
+      note.appendChild(P.msgNodes("jsStoredWithConsent", { date: timeEl(item.consentedAt), version: policyLink(item.policyVersion) }));
+      dd.appendChild(note);
+    });
+    var dl = P.byId("account-optional-data");
+    removeExtraRows(dl);
+    Object.keys(optional).forEach(function (k) {
+      var known = OPTIONAL.some(function (o) { return o.name === k; });
+      if (!known) {
+        extraRow(dl, k, optional[k]);
+      }
+    });
+  }
+
+  function renderLists(acc) {
+    fillTable("account-consents-table", acc.consents, function (c) {
+      return [
+        label(PURPOSES, c.purpose),
+        document.createTextNode(P.msg(c.granted ? "jsConsentGranted" : "jsConsentWithdrawn")),
+        timeEl(c.at),
+        policyLink(c.policyVersion)
+      ];
+    }, 4);
+    fillTable("account-sessions-table", acc.sessions, function (s) {
+      var started = document.createDocumentFragment();
+      started.appendChild(timeEl(s.createdAt));
+      if (s.current) {
+        started.appendChild(document.createTextNode(" "));
+        started.appendChild(el("strong", P.msg("jsThisBrowser"), "badge"));
+      }
+      return [started, timeEl(s.expiresAt)];
+    }, 2);
+    fillTable("account-audit-table", acc.audit, function (a) {
+      var fields = document.createDocumentFragment();
+      (Array.isArray(a.fields) ? a.fields : []).forEach(function (f, i) {
+        if (i) {
+          fields.appendChild(document.createTextNode(P.msg("jsListSeparator")));
+        }
+        fields.appendChild(label(FIELDS, f));
+      });
+      return [timeEl(a.at), label(ACTIONS, a.action), fields];
+    }, 3);
+  }
+
+  function renderOther(acc) {
+    var dl = P.byId("account-other-data");
+    dl.textContent = "";
+    var extra = Object.keys(acc).filter(function (k) { return KNOWN.indexOf(k) < 0; });
+    extra.forEach(function (k) { extraRow(dl, k, acc[k]); });
+    P.byId("account-other").hidden = !extra.length;
+    P.byId("account-toc-other").hidden = !extra.length;
+  }
+
+  function renderPendingEmail(acc) {
+    var box = P.byId("account-email-confirm");
+    box.hidden = !acc.pendingEmail;
+    if (acc.pendingEmail) {
+      P.byId("account-email-pending-text").textContent =
+        P.msg("jsEmailCodeSent", { email: acc.pendingEmail, current: (acc.profile || {}).email || "" });
+    }
+  }
+
+  // consentGiven reports whether purpose is granted now: the item is stored with it, or the
+  // latest ledger entry for it grants it.
+  function consentGiven(acc, o) {
+    var item = (acc.optional || {})[o.name];
+    if (item && item.value) {
+      return true;
+    }
+    var latest = null;
+    (acc.consents || []).forEach(function (c) {
+      if (c && c.purpose === o.purpose && (!latest || String(c.at) >= String(latest.at))) {
+        latest = c;
+      }
+    });
+    return !!(latest && latest.granted);
+  }
+
+  function fillForm(acc) {
+    var profile = acc.profile || {};
+    P.clearErrors(form);
+    form.elements.name.value = profile.name || "";
+    form.elements.username.value = profile.username || "";
+    form.elements.email.value = profile.email || "";
+    var select = form.elements.locale;
+    select.value = profile.locale || P.locale();
+    if (select.value !== profile.locale && profile.locale) {
+      // A language this site has no page for: keep it selectable, so saving does not change it.
+      var opt = el("option", profile.locale);
+      opt.value = profile.locale;
+      select.appendChild(opt);
+      select.value = profile.locale;
+    }
+    OPTIONAL.forEach(function (o) {
+      var item = (acc.optional || {})[o.name];
+      P.byId("account-" + o.key).value = item && item.value != null ? String(item.value) : "";
+      P.byId("account-consent-" + o.key).checked = !!(item && item.value);
+    });
+  }
+
+  function render(acc) {
+    account = acc;
+    renderProfile(acc);
+    renderPendingEmail(acc);
+    renderOptional(acc);
+    renderLists(acc);
+    renderOther(acc);
+    fillForm(acc);
+    P.byId("account-signed-out").hidden = true;
+    view.hidden = false;
+  }
+
+  // signedOut hides the account and offers to sign in; key names the heading.
+  function signedOut(key) {
+    account = null;
+    view.hidden = true;
+    form.reset();
+    P.byId("account-signed-out-heading").textContent = P.msg(key);
+    P.byId("account-signed-out").hidden = false;
+    P.setStatus(status, "", "");
+    return key === "signInHeading" ? null : P.byId("account-signed-out-heading");
+  }
+
+  function load() {
+    P.setStatus(status, "info", P.msg("jsLoading"));
+    return P.api("GET", "/api/account").then(function (r) {
+      if (r.status === 401) {
+        signedOut("signInHeading");
+        return false;
+      }
+      if (!r.ok || !r.data || typeof r.data !== "object") {
+        P.setStatus(status, "error", r.ok ? P.msg("jsErrUnexpected") : r.problem.detail);
+        return false;
+      }
+      P.setStatus(status, "", "");
+      render(r.data);
+      return true;
+    });
+  }
+
+  // ---- editing ----
+
+  P.onSubmit(form, function () {
+    if (!account) {
+      return null;
+    }
+    P.clearErrors(form);
+    P.setStatus(saveStatus, "", "");
+    var errors = P.checkFields(form).concat(P.checkConsents(form));
+    if (errors.length) {
+      P.reportErrors(saveStatus, errors);
+      return null;
+    }
+    var profile = account.profile || {};
+    var body = {};
+    ["name", "username"].forEach(function (k) {
+      var v = form.elements[k].value.trim();
+      if (v !== (profile[k] || "")) {
+        body[k] = v;
+      }
+    });
+    if (form.elements.locale.value !== (profile.locale || "")) {
+      body.locale = form.elements.locale.value;
+    }
+    // A new address (entering the pending one again asks for a new code: there is no other resend).
+    var email = form.elements.email.value.trim();
+    if (email.toLowerCase() !== String(profile.email || "").toLowerCase()) {
+      body.email = email;
+    }
+    var consents = [];
+    OPTIONAL.forEach(function (o) {
+      var item = (account.optional || {})[o.name];
+      var was = item && item.value != null ? String(item.value) : "";
+      var v = P.byId("account-" + o.key).value.trim();
+      if (v === was) {
+        return;
+      }
+      body[o.name] = v; // "" deletes it
+      if (v && !consentGiven(account, o)) {
+        consents.push(o.purpose);
+      }
+    });
+    if (consents.length) {
+      body.consents = consents;
+    }
+    if (!Object.keys(body).length) {
+      P.setStatus(saveStatus, "info", P.msg("jsNothingToSave"));
+      return null;
+    }
+
+    P.setStatus(saveStatus, "info", P.msg("jsSending"));
+    return P.api("PATCH", "/api/account", body).then(function (r) {
+      if (r.status === 401) {
+        P.focusHeading(signedOut("signInHeading") || P.byId("account-signed-out-heading"));
+        return;
+      }
+      if (!r.ok) {
+        P.showProblem(form, saveStatus, r.problem);
+        return;
+      }
+      var shown = r.data && typeof r.data === "object" && r.data.profile ? Promise.resolve(render(r.data)) : load();
+      return shown.then(function () {
+        P.setStatus(saveStatus, "success", P.msg("jsSaved"));
+        if (body.email && account && account.pendingEmail) {
+          P.setStatus(emailStatus, "", "");
+          P.focusHeading(P.byId("account-email-confirm-heading"));
+        }
+      });
+    });
+  });
+
+  // The code sent to a new address (POST /api/account/email).
+  P.onSubmit(emailForm, function () {
+    P.clearErrors(emailForm);
+    var codeInput = P.byId("account-email-code");
+    var errors = P.checkFields(emailForm);
+    var bad = P.codeError(codeInput);
+    if (bad) {
+      errors.push(bad);
+    }
+    if (errors.length) {
+      P.reportErrors(emailStatus, errors);
+      return null;
+    }
+    P.setStatus(emailStatus, "info", P.msg("jsSending"));
+    var newEmail = account && account.pendingEmail;
+    return P.api("POST", "/api/account/email", { code: codeInput.value.replace(/\s+/g, "") }).then(function (r) {
+      if (r.status === 401) {
+        P.focusHeading(signedOut("signInHeading") || P.byId("account-signed-out-heading"));
+        return;
+      }
+      if (!r.ok) {
+        P.showProblem(emailForm, emailStatus, r.problem);
+        return;
+      }
+      emailForm.reset();
+      return load().then(function () {
+        var now = account && account.profile ? account.profile.email : newEmail;
+        P.setStatus(status, "success", P.msg("jsEmailConfirmed", { email: now || "" }));
+        P.byId("account-profile-heading").setAttribute("tabindex", "-1");
+        P.focusHeading(P.byId("account-profile-heading"));
+      });
+    });
+  });
+
+  // ---- signing out ----
+
+  function signOutButton(id, path, key) {
+    var button = P.byId(id);
+    button.addEventListener("click", function () {
+      if (view.getAttribute("aria-busy") === "true") {
+        return;
+      }
+      view.setAttribute("aria-busy", "true");
+      P.api("DELETE", path).then(function (r) {
+        view.removeAttribute("aria-busy");
+        if (r.ok || r.status === 401) {
+          P.focusHeading(signedOut(key));
+        } else {
+          P.setStatus(status, "error", r.problem.detail);
+        }
+      });
+    });
+  }
+  signOutButton("account-signout", "/api/session", "jsSignedOut");
+  signOutButton("account-signout-all", "/api/sessions", "jsSignedOutAll");
+
+  load();
+})();

@@ -1,0 +1,101 @@
+/* /register/: POST /api/register, then "check your e-mail" with the code form. */
+(function () {
+  "use strict";
+  var P = window.Portal;
+  var form = P && P.byId("register-form");
+  if (!form) {
+    return;
+  }
+  var status = P.byId("register-status");
+  var ageNo = P.byId("register-age-no");
+  var guardian = P.byId("register-guardian");
+  var guardianEmail = P.byId("register-guardian-email");
+  var password = P.byId("register-password");
+  var code = P.codeForm();
+
+  // The optional fields: JSON name -> consent purpose. Each is sent only with its box ticked.
+  var optional = [
+    { input: P.byId("register-mobile"), purpose: "profile.mobile" },
+    { input: P.byId("register-job"), purpose: "profile.job" },
+    { input: P.byId("register-company"), purpose: "profile.company" },
+    { input: P.byId("register-education"), purpose: "profile.education" }
+  ];
+
+  // Under 14: ask for a parent's or guardian's address, and require it.
+  function syncGuardian() {
+    guardian.hidden = !ageNo.checked;
+    guardianEmail.required = ageNo.checked;
+  }
+  form.querySelectorAll("input[name=ageGroup]").forEach(function (r) {
+    r.addEventListener("change", syncGuardian);
+  });
+  syncGuardian();
+
+  var showPassword = P.byId("register-show-password");
+  P.byId("register-show-password-field").hidden = false;
+  showPassword.addEventListener("change", function () {
+    password.type = showPassword.checked ? "text" : "password";
+  });
+
+  P.onSubmit(form, function () {
+    P.clearErrors(form);
+    var errors = P.checkFields(form);
+    var pw = password.value;
+    if (pw && pw.length < 10) {
+      errors.push({ controls: [password], text: P.msg("jsErrPasswordShort") });
+    } else if (pw.length > 128) {
+      errors.push({ controls: [password], text: P.msg("jsErrPasswordLong") });
+    }
+    var email = form.elements.email.value.trim();
+    if (ageNo.checked && guardianEmail.value.trim() && guardianEmail.value.trim().toLowerCase() === email.toLowerCase()) {
+      errors.push({ controls: [guardianEmail], text: P.msg("jsErrGuardianSame") });
+    }
+    errors = errors.concat(P.checkConsents(form));
+    if (errors.length) {
+      P.reportErrors(status, errors);
+      return null;
+    }
+
+    var age = form.querySelector("input[name=ageGroup]:checked").value;
+    var body = {
+      name: form.elements.name.value.trim(),
+      email: email,
+      username: form.elements.username.value.trim(),
+      password: pw,
+      ageGroup: age,
+      locale: P.locale()
+    };
+    if (age === "under14") {
+      body.guardianEmail = guardianEmail.value.trim();
+    }
+    var consents = [];
+    optional.forEach(function (o) {
+      var v = o.input.value.trim();
+      if (v) {
+        body[o.input.name] = v;
+        consents.push(o.purpose);
+      }
+    });
+    if (consents.length) {
+      body.consents = consents;
+    }
+
+    P.setStatus(status, "info", P.msg("jsSending"));
+    return P.api("POST", "/api/register", body).then(function (r) {
+      if (!r.ok) {
+        P.showProblem(form, status, r.problem);
+        return;
+      }
+      // 202 check_email: the same answer whether or not the address already has an account.
+      P.setStatus(status, "", "");
+      form.reset();
+      syncGuardian();
+      password.type = "password";
+      form.hidden = true;
+      P.byId("register-intro").hidden = true;
+      P.byId("register-signin").hidden = true;
+      P.byId("verify-child-note").hidden = age !== "under14";
+      code.show(email, P.msg("jsCheckEmail", { email: email }));
+    });
+  });
+})();
