@@ -38,11 +38,17 @@ func watchConsole(ctx context.Context) *consoleLog {
 	return l
 }
 
+// errors returns the problems the console reported. Chromium also logs every 4xx answer to a
+// fetch as "Failed to load resource"; those are answers the page handles (a 401 when signed
+// out, a 400 naming a field), not problems, so they are left out.
 func (l *consoleLog) errors() []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var out []string
 	for _, m := range l.msgs {
+		if strings.HasPrefix(m.Text, "Failed to load resource: the server responded with a status of 4") {
+			continue
+		}
 		if m.Type == chromedp.ConsoleError || m.Type == chromedp.ConsoleException || m.Type == chromedp.ConsoleWarning {
 			out = append(out, string(m.Type)+": "+m.Text)
 		}

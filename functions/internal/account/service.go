@@ -218,4 +218,3 @@ const (
 func (s *Service) audit(action string, fields ...string) privacy.AuditEntry {
 	return privacy.AuditEntry{At: s.Now(), Action: action, Fields: fields}
 }
-

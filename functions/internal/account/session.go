@@ -15,6 +15,12 @@ type SignInInput struct {
 	Password string `json:"password"`
 }
 
+// Problem types of the two sign-in refusals a page must tell apart.
+const (
+	ProblemUnverified      = "/api/problems/email-unverified"
+	ProblemGuardianPending = "/api/problems/guardian-pending"
+)
+
 var errSignIn = privacy.Errorf(privacy.Unauthorized, "The e-mail/username or password is not right.")
 
 // SignedIn is a new session: Cookie is what the browser keeps ("<subject>.<token>").
@@ -79,9 +85,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 		if err := s.sendNewCode(ctx, rec.Account); err != nil {
 			return SignedIn{}, err
 		}
-		return SignedIn{}, privacy.Errorf(privacy.Forbidden, "Verify your e-mail address first: we have sent you a new code.")
+		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemUnverified, Message: "Verify your e-mail address first: we have sent you a new code."}
 	case privacy.StatusPending:
-		return SignedIn{}, privacy.Errorf(privacy.Forbidden, "Your account is waiting for your parent or guardian to agree. We have mailed them.")
+		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemGuardianPending, Message: "Your account is waiting for your parent or guardian to agree. We have mailed them."}
 	}
 	token := privacy.NewToken()
 	now := s.Now()

@@ -2,6 +2,7 @@ package apigw
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -101,7 +102,7 @@ func errorResponse(req *Request, err error) Response {
 	}
 	st := Status(e.Code)
 	p := Problem{
-		Type:     "about:blank",
+		Type:     cmp.Or(e.Type, "about:blank"),
 		Title:    http.StatusText(st),
 		Status:   st,
 		Detail:   e.Message,

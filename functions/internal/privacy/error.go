@@ -28,6 +28,9 @@ type Error struct {
 	Field string
 	// Message is safe to show the user. It never contains personal data.
 	Message string
+	// Type, when set, is a URI reference that names this kind of problem for programs (the
+	// problem document's "type"); "about:blank" otherwise.
+	Type string
 	// RetryAfterSeconds is set with RateLimited.
 	RetryAfterSeconds int
 	// Err is the underlying cause, for logs only.
