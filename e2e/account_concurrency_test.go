@@ -45,11 +45,10 @@ func TestAccountConcurrentRegistrations(t *testing.T) {
 		}
 	}
 	for i, a := range attempts {
-		a.ip = fmt.Sprintf("10.200.%d.%d", i/250, 1+i%250)
+		a.ip = fmt.Sprintf("127.200.%d.%d", i/250, 1+i%250)
 	}
 
 	base := portaltest.URL(t)
-	client := &http.Client{Timeout: 5 * time.Minute, Transport: &http.Transport{MaxIdleConnsPerHost: len(attempts), MaxConnsPerHost: 0}}
 	start := make(chan struct{})
 	var wg sync.WaitGroup
 	for _, a := range attempts {
@@ -61,7 +60,7 @@ func TestAccountConcurrentRegistrations(t *testing.T) {
 				return
 			}
 			req.Header.Set("Content-Type", "application/json")
-			req.Header.Set("X-Forwarded-For", a.ip)
+			client := clientFrom(a.ip, 5*time.Minute) // each attempt is its own client address
 			<-start
 			resp, err := client.Do(req)
 			if err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"net/mail"
 	"os"
@@ -60,10 +61,11 @@ func (p person) form(extra map[string]any) map[string]any {
 	return f
 }
 
-// visitor is one simulated browser. It has its own client address, sent as X-Forwarded-For,
-// so the per-address rate limits one test meets never reach another test, and it carries its
-// session cookie by hand: the cookie is Secure, and net/http/cookiejar never sends a Secure
-// cookie over the local gateway's plain http.
+// visitor is one simulated browser. It connects from its own loopback address (all of
+// 127.0.0.0/8 is this machine), which the gateway reports as CloudFront does, so the
+// per-address rate limits one test meets never reach another test. It carries its session
+// cookie by hand: the cookie is Secure, and net/http/cookiejar never sends a Secure cookie
+// over the local gateway's plain http.
 type visitor struct {
 	tb     testing.TB
 	base   string
@@ -72,14 +74,20 @@ type visitor struct {
 	cookie string
 	// origin, if set, is sent as the Origin header, as a browser does on other sites' pages.
 	origin string
+	// header, if set, is called for each request to add headers of the test's choosing.
+	header func(http.Header)
 }
 
 func newVisitor(tb testing.TB) *visitor {
 	tb.Helper()
-	return &visitor{
-		tb: tb, base: portaltest.URL(tb), client: &http.Client{Timeout: 60 * time.Second},
-		ip: fmt.Sprintf("10.%d.%d.%d", rand.IntN(256), rand.IntN(256), 1+rand.IntN(254)),
-	}
+	ip := fmt.Sprintf("127.%d.%d.%d", 1+rand.IntN(254), rand.IntN(256), 1+rand.IntN(254))
+	return &visitor{tb: tb, base: portaltest.URL(tb), client: clientFrom(ip, 60*time.Second), ip: ip}
+}
+
+// clientFrom is an HTTP client whose connections come from the given loopback address.
+func clientFrom(ip string, timeout time.Duration) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}, Timeout: 10 * time.Second}
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{DialContext: d.DialContext}}
 }
 
 // reply is an API answer.
@@ -135,12 +143,14 @@ func (v *visitor) do(method, path string, body any) reply {
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
 	}
-	req.Header.Set("X-Forwarded-For", v.ip)
 	if v.cookie != "" {
 		req.Header.Set("Cookie", "session="+v.cookie)
 	}
 	if v.origin != "" {
 		req.Header.Set("Origin", v.origin)
+	}
+	if v.header != nil {
+		v.header(req.Header)
 	}
 	resp, err := v.client.Do(req)
 	if err != nil {

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -118,4 +119,22 @@ func TestAccountChineseMailLinksToChinesePages(t *testing.T) {
 	if !strings.Contains(m.Body.Text, "/zh/verify/#token=") {
 		t.Errorf("Chinese verification mail links elsewhere:\n%s", m.Body.Text)
 	}
+}
+
+// TestAccountClientAddressCannotBeChosen: a client that sends its own X-Forwarded-For or
+// CloudFront-Viewer-Address on every request is still one client to the rate limits.
+func TestAccountClientAddressCannotBeChosen(t *testing.T) {
+	p := newPerson("spoof")
+	mustActive(t, p, nil)
+	v := newVisitor(t)
+	n := 0
+	v.header = func(h http.Header) {
+		n++
+		h.Set("X-Forwarded-For", fmt.Sprintf("203.0.113.%d", n))
+		h.Set("CloudFront-Viewer-Address", fmt.Sprintf("198.51.100.%d:443", n))
+	}
+	for i := range 10 {
+		wantStatus(t, fmt.Sprintf("wrong password %d", i+1), v.signIn(p.Username, "wrong "+goodPassword), http.StatusUnauthorized)
+	}
+	wantStatus(t, "11th try with yet another made-up address", v.signIn(p.Username, "wrong "+goodPassword), http.StatusTooManyRequests)
 }

@@ -79,22 +79,24 @@ type Cloud struct {
 	SQS      *sqs.Client
 	SES      *ses.Client
 
-	cfg          Config
-	tmp          string
-	siteURL      string
-	localSecret  string
-	prefix       string
-	stage        string
-	namer        *namer
-	rie          string
-	functions    map[string]*function
-	routes       []route
-	secHeaders   map[string]string
-	invokeClient *http.Client
-	server       *http.Server
-	cancel       context.CancelFunc
-	closed       chan struct{}
-	wg           sync.WaitGroup
+	cfg         Config
+	tmp         string
+	siteURL     string
+	localSecret string
+	prefix      string
+	stage       string
+	namer       *namer
+	rie         string
+	functions   map[string]*function
+	routes      []route
+	secHeaders  map[string]string
+	// apiOriginHeaders are what CloudFront adds to API requests (template OriginCustomHeaders).
+	apiOriginHeaders map[string]string
+	invokeClient     *http.Client
+	server           *http.Server
+	cancel           context.CancelFunc
+	closed           chan struct{}
+	wg               sync.WaitGroup
 
 	mu        sync.Mutex
 	emulators []*proc
@@ -211,6 +213,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	}
 	c.routes = routesFrom(st)
 	c.secHeaders = securityHeaders(st)
+	c.apiOriginHeaders = c.originHeaders(st)
 	c.server = &http.Server{Handler: c.gatewayHandler(), ReadHeaderTimeout: 10 * time.Second}
 	c.wg.Add(1)
 	go func() {

@@ -203,7 +203,10 @@ func (c *Cloud) Invoke(ctx context.Context, logicalID string, payload []byte) ([
 }
 
 func (c *Cloud) invokeInstance(ctx context.Context, fn *function, inst *instance, payload []byte) ([]byte, error) {
-	ctx, cancel := context.WithTimeout(ctx, fn.timeout+5*time.Second)
+	// The invoke runs to its end even when the caller gives up (a client that disconnects):
+	// the instance goes back to the pool only once RIE has answered, since RIE crashes when a
+	// second invoke reaches it mid-invoke.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), fn.timeout+5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, inst.url, bytes.NewReader(payload))
 	if err != nil {

@@ -168,6 +168,32 @@ func number(v any) string {
 	return fmt.Sprint(v)
 }
 
+// originHeaders reads the custom headers CloudFront adds to requests for the API origin (the
+// origin whose domain is the REST API's), resolved as the functions' environment is.
+func (c *Cloud) originHeaders(st *samtemplate.Stack) map[string]string {
+	h := map[string]string{}
+	for _, id := range st.Resources("AWS::CloudFront::Distribution") {
+		cfg, _ := st.Properties(id)["DistributionConfig"].(map[string]any)
+		origins, _ := cfg["Origins"].([]any)
+		for _, o := range origins {
+			om, _ := o.(map[string]any)
+			if domain, _ := om["DomainName"].(string); !strings.Contains(domain, ".execute-api.") {
+				continue
+			}
+			custom, _ := om["OriginCustomHeaders"].([]any)
+			for _, ch := range custom {
+				chm, _ := ch.(map[string]any)
+				name, _ := chm["HeaderName"].(string)
+				value, _ := chm["HeaderValue"].(string)
+				if name != "" {
+					h[name] = LocalValue(name, value, c.siteURL, c.localSecret)
+				}
+			}
+		}
+	}
+	return h
+}
+
 // problem writes an application/problem+json error, the shape the template's gateway
 // responses give in AWS.
 func problem(w http.ResponseWriter, status int, detail string) {
@@ -183,6 +209,11 @@ func (c *Cloud) gatewayHandler() http.Handler {
 	mux.HandleFunc("/api/", c.serveAPI)
 	mux.HandleFunc("/api", c.serveAPI)
 	mux.HandleFunc("POST /_local/schedule/{function}", func(w http.ResponseWriter, r *http.Request) {
+		// A developer's tool: a page from another site must not be able to fire it.
+		if o := r.Header.Get("Origin"); o != "" && o != c.URL {
+			problem(w, http.StatusForbidden, "Cross-site requests cannot fire schedules.")
+			return
+		}
 		if err := c.FireSchedule(r.Context(), r.PathValue("function")); err != nil {
 			problem(w, http.StatusBadGateway, err.Error())
 			return
@@ -284,8 +315,21 @@ func (c *Cloud) proxyEvent(r *http.Request, rt route, params map[string]string, 
 		ev.RequestContext.Identity.SourceIP = host
 	}
 	for k, vs := range r.Header {
+		if strings.HasPrefix(strings.ToLower(k), "cloudfront-") {
+			continue // CloudFront sets these itself; a viewer's own are dropped
+		}
 		ev.MultiValueHeaders[k] = vs
 		ev.Headers[k] = vs[len(vs)-1]
+	}
+	// What CloudFront adds on the way to the API origin: the viewer's address and the
+	// template's origin custom headers (the secret that proves the request came through it).
+	set := func(k, v string) {
+		ev.Headers[k] = v
+		ev.MultiValueHeaders[k] = []string{v}
+	}
+	set("CloudFront-Viewer-Address", r.RemoteAddr)
+	for k, v := range c.apiOriginHeaders {
+		set(k, v)
 	}
 	if r.Host != "" {
 		ev.Headers["Host"] = r.Host

@@ -237,3 +237,28 @@ func TestP01_RegisterNamesTheMissingField(t *testing.T) {
 		t.Errorf("complete form: %d, %d writes, mails %v", resp.StatusCode, store.count(), box.sent)
 	}
 }
+
+func TestHandlerAnswersOnlyRequestsThroughCloudFront(t *testing.T) {
+	h, store, _ := newHandler(t)
+	h.Service.Config.OriginSecret = "s3cret-from-cloudfront"
+	req := events.APIGatewayProxyRequest{
+		HTTPMethod: "POST", Resource: "/api/verify/resend", Body: `{"email":"ada@example.com"}`,
+		Headers: map[string]string{"Content-Type": "application/json"},
+	}
+	for name, header := range map[string]string{"no header": "", "wrong secret": "guess"} {
+		if header != "" {
+			req.Headers[account.OriginHeader] = header
+		}
+		resp, _ := apigw.Handle(h.Handle)(context.Background(), req)
+		if resp.StatusCode != http.StatusForbidden {
+			t.Errorf("%s: %d, want 403", name, resp.StatusCode)
+		}
+	}
+	req.Headers[account.OriginHeader] = "s3cret-from-cloudfront"
+	if resp, _ := apigw.Handle(h.Handle)(context.Background(), req); resp.StatusCode != http.StatusAccepted {
+		t.Errorf("through CloudFront: %d %s, want 202", resp.StatusCode, resp.Body)
+	}
+	if store.count() != 0 {
+		t.Errorf("refused requests wrote %v", store.writes)
+	}
+}

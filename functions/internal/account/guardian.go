@@ -60,7 +60,7 @@ func (s *Service) Guardian(ctx context.Context, in GuardianInput, clientIP strin
 		err = s.Store.ConfirmGuardian(ctx, id, g.TokenHash, a.EmailVerified, status, consent, s.audit(actionGuardianConfirms))
 		if !errors.Is(err, privacy.ErrChanged) {
 			if err == nil {
-				logged("guardian confirmed", id, "status", string(status))
+				logged("guardian confirmed", id)
 			}
 			break
 		}
@@ -109,7 +109,7 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			if _, err := s.Store.DeleteSubject(ctx, id); err != nil {
 				return deleted, err
 			}
-			logged("sweeper deleted an account that never became active", id, "status", string(rec.Account.Status))
+			logged("sweeper deleted an account that never became active", id)
 			deleted++
 			progress = true
 		}

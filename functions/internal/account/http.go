@@ -24,6 +24,9 @@ type route struct{ method, resource string }
 // Handle routes one API request.
 func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
 	r := route{req.HTTPMethod, req.Resource}
+	if secret := h.Service.Config.OriginSecret; secret != "" && !privacy.Equal(apigw.Header(req, OriginHeader), secret) {
+		return apigw.Response{}, privacy.Errorf(privacy.Forbidden, "Use the portal through its own address.")
+	}
 	if r.method != http.MethodGet {
 		if err := h.checkOrigin(req); err != nil {
 			return apigw.Response{}, err
@@ -189,19 +192,19 @@ func (h *Handler) checkOrigin(req *apigw.Request) error {
 	return nil
 }
 
-// clientIP is the visitor's address, for rate limits only (hashed, never stored as is).
-// Behind CloudFront the request reaches API Gateway from an edge server (sourceIp), and
-// CloudFront appends the viewer's address to X-Forwarded-For after anything the viewer sent.
-// So the address is the right-most X-Forwarded-For entry that is not the connecting server
-// itself: a client cannot choose it by sending its own header.
+// OriginHeader carries the secret CloudFront adds to requests it forwards to the API.
+const OriginHeader = "X-Origin-Verify"
+
+// clientIP is the visitor's address, for rate limits only (hashed, never stored as is): the
+// CloudFront-Viewer-Address header ("ip:port"), which CloudFront sets itself and a client
+// cannot, since the API answers only requests that came through CloudFront (OriginHeader).
+// X-Forwarded-For is not used: its first entries are whatever the client sent.
 func clientIP(req *apigw.Request) string {
-	source := req.RequestContext.Identity.SourceIP
-	xff := apigw.Header(req, "X-Forwarded-For")
-	entries := strings.Split(xff, ",")
-	for i := len(entries) - 1; i >= 0; i-- {
-		if e := strings.TrimSpace(entries[i]); e != "" && e != source {
-			return e
+	if v := apigw.Header(req, "CloudFront-Viewer-Address"); v != "" {
+		if i := strings.LastIndexByte(v, ':'); i > 0 {
+			return strings.Trim(v[:i], "[]")
 		}
+		return v
 	}
-	return source
+	return req.RequestContext.Identity.SourceIP
 }

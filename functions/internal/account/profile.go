@@ -20,9 +20,17 @@ type View struct {
 	Profile      ProfileView             `json:"profile"`
 	Optional     map[string]OptionalView `json:"optional"`
 	PendingEmail string                  `json:"pendingEmail,omitempty"`
-	Consents     []ConsentView           `json:"consents"`
-	Sessions     []SessionView           `json:"sessions"`
-	Audit        []AuditView             `json:"audit"`
+	// Guardian is the guardian's address, held while their decision is pending.
+	Guardian *GuardianView `json:"guardian,omitempty"`
+	Consents []ConsentView `json:"consents"`
+	Sessions []SessionView `json:"sessions"`
+	Audit    []AuditView   `json:"audit"`
+}
+
+// GuardianView is a pending request for a guardian's consent.
+type GuardianView struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expiresAt"`
 }
 
 // ProfileView is the registration data.
@@ -85,6 +93,9 @@ func (s *Service) Get(ctx context.Context, c Caller) (View, error) {
 	}
 	for k, o := range a.Optional {
 		v.Optional[k] = OptionalView(o)
+	}
+	if g := rec.Guardian; g != nil {
+		v.Guardian = &GuardianView{Email: g.Email, ExpiresAt: g.ExpiresAt}
 	}
 	for _, e := range a.Consents {
 		v.Consents = append(v.Consents, ConsentView(e))
@@ -217,8 +228,12 @@ func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, e
 		if err := privacy.ValidateEmail("email", newEmail); err != nil {
 			return View{}, err
 		}
-		// Each change mails a code to an address of the caller's choosing.
+		// Each change mails a code to an address of the caller's choosing: limited per account
+		// and per address named.
 		if err := s.limit(ctx, "email-change", string(c.Subject), s.Limits.EmailChangePerAccount); err != nil {
+			return View{}, err
+		}
+		if err := s.limit(ctx, "mail-to", privacy.CanonicalEmail(newEmail), s.Limits.MailPerRecipient); err != nil {
 			return View{}, err
 		}
 		v, code, _ := s.newVerification(c.Subject, privacy.VerifyNewEmail)

@@ -85,7 +85,12 @@ func (in *RegisterInput) validate(passwordRule func(field, pw string, userInputs
 // validateConsents checks that consents name optional-field purposes, and that every
 // optional value comes with its consent (given now, or already, in granted).
 func validateConsents(consents []string, values map[string]string, granted map[string]bool) error {
+	seen := map[string]bool{}
 	for _, c := range consents {
+		if seen[c] {
+			return privacy.FieldError("consents", "names %q twice", c)
+		}
+		seen[c] = true
 		if !slices.ContainsFunc(privacy.OptionalFields, func(f privacy.OptionalField) bool { return f.Purpose.ID == c }) {
 			return privacy.FieldError("consents", "%q is not a consent this form can give", c)
 		}
@@ -148,6 +153,10 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	}
 	var guardianToken string
 	if a.Profile.AgeGroup == privacy.AgeChild {
+		// Anyone can name a guardian: each address gets only a few such mails a day.
+		if err := s.limit(ctx, "mail-to", privacy.CanonicalEmail(in.GuardianEmail), s.Limits.MailPerRecipient); err != nil {
+			return err
+		}
 		guardianToken = privacy.NewToken()
 		reg.Guardian = &privacy.GuardianRequest{
 			Email: in.GuardianEmail, TokenHash: s.secretHash(domainToken, id, "guardian", guardianToken), ExpiresAt: reg.SweepAt,
@@ -162,7 +171,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	case err != nil:
 		return fmt.Errorf("register: %w", err)
 	}
-	logged("account registered", id, "ageGroup", in.AgeGroup)
+	logged("account registered", id)
 
 	if err := s.send(ctx, mail.Message{To: in.Email, Locale: in.Locale, Kind: mail.VerifyEmail, Data: mail.Data{
 		Name: in.Name, Code: code, Link: s.verifyLink(in.Locale, token), Minutes: s.operatorMinutes(),

@@ -60,6 +60,10 @@ type Config struct {
 	// is deleted.
 	PendingFor time.Duration
 	Argon2     password.Argon2Params
+	// OriginSecret, when set, must arrive in the X-Origin-Verify header, which CloudFront adds
+	// to every request it forwards: the API answers only requests that came through the
+	// portal's own address, so the viewer address CloudFront reports can be trusted.
+	OriginSecret string
 }
 
 // Limit is a fixed-window rate limit.
@@ -79,6 +83,10 @@ type Limits struct {
 	// EmailChangePerAccount bounds new-address codes (each mails someone) and
 	// ConfirmPerAccount the guesses at them.
 	EmailChangePerAccount, ConfirmPerAccount Limit
+	// MailPerRecipient bounds mail a stranger can make the portal send to an address they
+	// name (a guardian, a new address); WrongCodesPerAccount bounds guesses across re-sent
+	// codes, whose attempt counts start again.
+	MailPerRecipient, WrongCodesPerAccount Limit
 }
 
 // DefaultLimits fit a person's pace and stop scripted guessing.
@@ -93,6 +101,8 @@ var DefaultLimits = Limits{
 
 	EmailChangePerAccount: Limit{N: 5, Window: time.Hour},
 	ConfirmPerAccount:     Limit{N: 10, Window: time.Hour},
+	MailPerRecipient:      Limit{N: 5, Window: 24 * time.Hour},
+	WrongCodesPerAccount:  Limit{N: 20, Window: 24 * time.Hour},
 }
 
 // Service carries out account operations.

@@ -57,16 +57,21 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 	} else {
 		id, err = s.Store.SubjectByUsername(ctx, s.usernameKey(login))
 	}
-	if isNotFound(err) {
+	if err != nil && !isNotFound(err) {
+		return SignedIn{}, err
+	}
+	// All attempts on one account, from anywhere, by e-mail or username alike; a login with no
+	// account is counted the same way, so the limit cannot tell which logins exist.
+	bucket := "login:" + strings.ToLower(login)
+	if id != "" {
+		bucket = string(id)
+	}
+	if err := s.limit(ctx, "signin-account", bucket, s.Limits.SignInPerAccount); err != nil {
+		return SignedIn{}, err
+	}
+	if id == "" {
 		password.Check(in.Password, password.DummyHash())
 		return SignedIn{}, errSignIn
-	}
-	if err != nil {
-		return SignedIn{}, err
-	}
-	// All attempts on one account, from anywhere, by e-mail or username alike.
-	if err := s.limit(ctx, "signin-account", string(id), s.Limits.SignInPerAccount); err != nil {
-		return SignedIn{}, err
 	}
 	rec, err := s.Store.Record(ctx, id, s.Now())
 	if isNotFound(err) {
@@ -82,7 +87,12 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 	// The password is right: from here on the answer may say what the account needs.
 	switch rec.Account.Status {
 	case privacy.StatusUnverified:
-		if err := s.sendNewCode(ctx, rec.Account); err != nil {
+		// A new code at most as often as "send a new code" allows: each one mails the address.
+		err := s.limit(ctx, "resend-email", privacy.CanonicalEmail(rec.Account.Profile.Email), s.Limits.ResendPerEmail)
+		if err == nil {
+			err = s.sendNewCode(ctx, rec.Account)
+		}
+		if err != nil && privacy.ErrorCode(err) != privacy.RateLimited {
 			return SignedIn{}, err
 		}
 		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemUnverified, Message: "Verify your e-mail address first: we have sent you a new code."}

@@ -95,6 +95,10 @@ func (s *Service) verifyOnce(ctx context.Context, id privacy.SubjectID, hash str
 		if _, err := s.Store.FailVerification(ctx, id, privacy.VerifyEmail); err != nil && !errors.Is(err, privacy.ErrStale) {
 			return err
 		}
+		// Re-sent codes start their attempt count again; this bounds guesses across them.
+		if err := s.limit(ctx, "wrong-codes", string(id), s.Limits.WrongCodesPerAccount); err != nil {
+			return err
+		}
 		return invalid
 	}
 	a := rec.Account
@@ -105,7 +109,7 @@ func (s *Service) verifyOnce(ctx context.Context, id privacy.SubjectID, hash str
 	case err != nil:
 		return err
 	}
-	logged("e-mail verified", id, "status", string(status))
+	logged("e-mail verified", id)
 	return nil
 }
 

@@ -676,36 +676,48 @@ func (st *Store) ConfirmNewEmail(ctx context.Context, id privacy.SubjectID, v pr
 	return nil
 }
 
-// DeleteSubject erases a subject: every item of their partition and their look-up items.
-// It returns how many items it deleted.
+// DeleteSubject erases a subject: every item of their partition and their look-up items. The
+// look-ups go first and the profile (which names them) last, so an erasure cut short can be
+// run again and still find everything; it repeats until the partition reads empty, so an item
+// written while it ran does not survive it. It returns how many items it deleted.
 func (st *Store) DeleteSubject(ctx context.Context, id privacy.SubjectID) (int, error) {
-	items, err := st.partition(ctx, id)
-	if err != nil {
-		return 0, err
-	}
-	var keys []map[string]types.AttributeValue
-	for _, it := range items {
-		keys = append(keys, key(it.PK, it.SK))
-		if it.SK == skProfile {
-			if it.EmailKey != "" {
-				keys = append(keys, key(emailPK(it.EmailKey), skLookup))
-			}
-			if it.UsernameKey != "" {
-				keys = append(keys, key(usernamePK(it.UsernameKey), skLookup))
+	deleted := 0
+	for round := 0; ; round++ {
+		items, err := st.partition(ctx, id)
+		if err != nil {
+			return deleted, err
+		}
+		if len(items) == 0 {
+			return deleted, nil
+		}
+		if round == 3 {
+			return deleted, fmt.Errorf("erase subject: items keep appearing")
+		}
+		var lookups, rest []map[string]types.AttributeValue
+		var profile map[string]types.AttributeValue
+		for _, it := range items {
+			switch {
+			case it.SK == skProfile:
+				profile = key(it.PK, it.SK)
+				if it.EmailKey != "" {
+					lookups = append(lookups, key(emailPK(it.EmailKey), skLookup))
+				}
+				if it.UsernameKey != "" {
+					lookups = append(lookups, key(usernamePK(it.UsernameKey), skLookup))
+				}
+			default:
+				rest = append(rest, key(it.PK, it.SK))
 			}
 		}
-		if it.NewEmailKey != "" {
-			// A look-up for a pending new address is only written on confirmation; nothing
-			// else to remove here, but a stale one would be: delete it if it points here.
-			if sid, err := st.lookup(ctx, emailPK(it.NewEmailKey)); err == nil && sid == id {
-				keys = append(keys, key(emailPK(it.NewEmailKey), skLookup))
-			}
+		keys := append(lookups, rest...)
+		if profile != nil {
+			keys = append(keys, profile)
 		}
+		if err := st.batchDelete(ctx, keys); err != nil {
+			return deleted, err
+		}
+		deleted += len(keys)
 	}
-	if err := st.batchDelete(ctx, keys); err != nil {
-		return 0, err
-	}
-	return len(keys), nil
 }
 
 // DueForSweep returns subjects whose account had to become active by now and has not.

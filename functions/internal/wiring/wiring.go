@@ -40,6 +40,7 @@ func AccountService(ctx context.Context) (*account.Service, error) {
 		Argon2:     password.DefaultArgon2,
 	}
 	hashKey := env.String("HASH_KEY")
+	cfg.OriginSecret = env.Optional("ORIGIN_VERIFY")
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
