@@ -9,7 +9,9 @@ import (
 )
 
 // TestAccountNoEnumerationByTakenUsername: registering a known-taken username together with
-// an address answers alike whether or not the address has an account.
+// an address answers alike whether or not the address has an account; and so does a second
+// attempt with a fresh username after a first attempt with the address (the first one holds
+// the username either way).
 func TestAccountNoEnumerationByTakenUsername(t *testing.T) {
 	owner := newPerson("enum")
 	mustActive(t, owner, nil)
@@ -25,6 +27,26 @@ func TestAccountNoEnumerationByTakenUsername(t *testing.T) {
 		t.Errorf("registered address: %s; new address: %s; want the same answer", known, unknown)
 	}
 	wantField(t, "taken username", known, "username")
+
+	fresh := uniq("u")
+	first := func(email string) {
+		q := newPerson("enum")
+		q.Email, q.Username = email, fresh
+		wantStatus(t, "first attempt", newVisitor(t).register(q.form(nil)), http.StatusAccepted)
+	}
+	second := func() reply {
+		q := newPerson("enum")
+		q.Username = fresh
+		return newVisitor(t).register(q.form(nil))
+	}
+	first(owner.Email)
+	afterKnown := second()
+	fresh = uniq("u")
+	first(uniq("new") + "@example.com")
+	afterNew := second()
+	if afterKnown.Status != afterNew.Status {
+		t.Errorf("after an attempt with a registered address: %s; with a new one: %s", afterKnown, afterNew)
+	}
 }
 
 // TestP24_ChildVerifyingWhileGuardianConfirmsEndsActive: the child's verification and the

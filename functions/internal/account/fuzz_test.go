@@ -42,6 +42,9 @@ func (r *recorder) count() int {
 var notFound = privacy.Errorf(privacy.NotFound, "no such account")
 
 func (r *recorder) Register(context.Context, privacy.Registration) error { return r.wrote("register") }
+func (r *recorder) ReserveUsername(context.Context, string, time.Time, time.Time) error {
+	return r.wrote("reserve")
+}
 func (r *recorder) SubjectByEmail(context.Context, string) (privacy.SubjectID, error) {
 	return "", notFound
 }

@@ -165,6 +165,11 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 
 	switch err := s.Store.Register(ctx, reg); {
 	case errors.Is(err, privacy.ErrEmailTaken):
+		// Hold the username as a new account would have, so a later attempt with it answers
+		// alike whether or not this address had an account.
+		if err := s.Store.ReserveUsername(ctx, reg.UsernameKey, reg.SweepAt, now); err != nil {
+			return err
+		}
 		return s.alreadyRegistered(ctx, in.Email)
 	case errors.Is(err, privacy.ErrUsernameTaken):
 		return privacy.FieldError("username", "is taken: choose another")

@@ -19,6 +19,7 @@ import (
 // Store is where accounts live (implemented by the dynamodb package).
 type Store interface {
 	Register(ctx context.Context, r privacy.Registration) error
+	ReserveUsername(ctx context.Context, usernameKey string, until, now time.Time) error
 	SubjectByEmail(ctx context.Context, emailKey string) (privacy.SubjectID, error)
 	SubjectByUsername(ctx context.Context, usernameKey string) (privacy.SubjectID, error)
 	Record(ctx context.Context, id privacy.SubjectID, now time.Time) (privacy.Record, error)

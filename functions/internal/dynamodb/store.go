@@ -144,6 +144,17 @@ func (st *Store) put(it item, cond string) types.TransactWriteItem {
 	return types.TransactWriteItem{Put: p}
 }
 
+// claimUsername puts a username look-up if the name is free: no look-up, or only a
+// reservation that has expired.
+func (st *Store) claimUsername(usernameKey string, id privacy.SubjectID, now time.Time) types.TransactWriteItem {
+	return types.TransactWriteItem{Put: &types.Put{
+		TableName:                 &st.Table,
+		Item:                      marshal(item{PK: usernamePK(usernameKey), SK: skLookup, SubjectID: string(id)}),
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR (attribute_not_exists(subjectId) AND expiresAt < :now)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(now.Unix())},
+	}}
+}
+
 func (st *Store) del(pk, sk, cond string) types.TransactWriteItem {
 	d := &types.Delete{TableName: &st.Table, Key: key(pk, sk)}
 	if cond != "" {
@@ -249,7 +260,7 @@ func (st *Store) Register(ctx context.Context, r privacy.Registration) error {
 	}
 	items := []types.TransactWriteItem{
 		st.put(item{PK: emailPK(r.EmailKey), SK: skLookup, SubjectID: string(id)}, "attribute_not_exists(PK)"),
-		st.put(item{PK: usernamePK(r.UsernameKey), SK: skLookup, SubjectID: string(id)}, "attribute_not_exists(PK)"),
+		st.claimUsername(r.UsernameKey, id, a.CreatedAt),
 		st.put(prof, "attribute_not_exists(PK)"),
 		st.put(item{PK: subjectPK(id), SK: skCredential, PasswordHash: r.PasswordHash}, ""),
 		st.put(verificationItem(id, r.Verification), ""),
@@ -282,6 +293,24 @@ func (st *Store) Register(ctx context.Context, r privacy.Registration) error {
 	return nil
 }
 
+// ReserveUsername holds a free username until a time without giving it to anyone. A
+// registration that lost its address to an existing account reserves the username it asked
+// for, exactly as a successful one would hold it, so trying a known-taken username with an
+// address cannot tell whether the address has an account.
+func (st *Store) ReserveUsername(ctx context.Context, usernameKey string, until, now time.Time) error {
+	_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
+		TableName:                 &st.Table,
+		Item:                      marshal(item{PK: usernamePK(usernameKey), SK: skLookup, ExpiresAt: until.Unix()}),
+		ConditionExpression:       aws.String("attribute_not_exists(PK) OR (attribute_not_exists(subjectId) AND expiresAt < :now)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(now.Unix())},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if err != nil && !errors.As(err, &ccf) {
+		return fmt.Errorf("reserve username: %w", err)
+	}
+	return nil
+}
+
 func (st *Store) lookup(ctx context.Context, pk string) (privacy.SubjectID, error) {
 	out, err := st.Client.GetItem(ctx, &ddb.GetItemInput{TableName: &st.Table, Key: key(pk, skLookup), ConsistentRead: aws.Bool(true)})
 	if err != nil {
@@ -293,6 +322,9 @@ func (st *Store) lookup(ctx context.Context, pk string) (privacy.SubjectID, erro
 	var it item
 	if err := attributevalue.UnmarshalMap(out.Item, &it); err != nil {
 		return "", err
+	}
+	if it.SubjectID == "" { // a reservation: nobody has the name
+		return "", privacy.Errorf(privacy.NotFound, "no such account")
 	}
 	return privacy.SubjectID(it.SubjectID), nil
 }
@@ -597,7 +629,7 @@ func (st *Store) Update(ctx context.Context, id privacy.SubjectID, c privacy.Acc
 			profileCond += " AND usernameKey = :oldUsernameKey"
 			vals[":oldUsernameKey"] = s(c.OldUsernameKey)
 			items = append(items,
-				st.put(item{PK: usernamePK(c.UsernameKey), SK: skLookup, SubjectID: string(id)}, "attribute_not_exists(PK)"),
+				st.claimUsername(c.UsernameKey, id, c.Audit.At),
 				types.TransactWriteItem{Delete: &types.Delete{
 					TableName: &st.Table, Key: key(usernamePK(c.OldUsernameKey), skLookup),
 					ConditionExpression:       aws.String("subjectId = :me"),

@@ -310,3 +310,32 @@ func TestHitEnforcesTheWindow(t *testing.T) {
 		t.Error("the next window is still refused")
 	}
 }
+
+func TestUsernameReservationsHoldUntilTheyExpire(t *testing.T) {
+	st := newStore()
+	ctx := context.Background()
+	now := time.Now()
+	user := fmt.Sprintf("held%d", now.UnixNano())
+	r := registration(fmt.Sprintf("held-%d@example.com", now.UnixNano()), user)
+	if err := st.ReserveUsername(ctx, r.UsernameKey, now.Add(time.Hour), now); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.SubjectByUsername(ctx, r.UsernameKey); privacy.ErrorCode(err) != privacy.NotFound {
+		t.Errorf("a reservation resolves to an account: %v", err)
+	}
+	if err := st.Register(ctx, r); !errors.Is(err, privacy.ErrUsernameTaken) {
+		t.Errorf("registering a reserved username: %v, want ErrUsernameTaken", err)
+	}
+	// Once a reservation has expired (DynamoDB Local never deletes it), the name is free.
+	old := fmt.Sprintf("old%d", now.UnixNano())
+	freed := registration(fmt.Sprintf("freed-%d@example.com", now.UnixNano()), old)
+	if err := st.ReserveUsername(ctx, freed.UsernameKey, now.Add(-time.Minute), now.Add(-2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Register(ctx, freed); err != nil {
+		t.Errorf("registering a username whose reservation expired: %v", err)
+	}
+	if id, err := st.SubjectByUsername(ctx, freed.UsernameKey); err != nil || id != freed.Account.SubjectID {
+		t.Errorf("the freed username now resolves to %q, %v", id, err)
+	}
+}
