@@ -92,10 +92,14 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 		if err == nil {
 			err = s.sendNewCode(ctx, rec.Account)
 		}
-		if err != nil && privacy.ErrorCode(err) != privacy.RateLimited {
+		msg := "Verify your e-mail address first: we have sent you a new code."
+		switch {
+		case privacy.ErrorCode(err) == privacy.RateLimited:
+			msg = "Verify your e-mail address first, with the latest code we sent you."
+		case err != nil:
 			return SignedIn{}, err
 		}
-		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemUnverified, Message: "Verify your e-mail address first: we have sent you a new code."}
+		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemUnverified, Message: msg}
 	case privacy.StatusPending:
 		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemGuardianPending, Message: "Your account is waiting for your parent or guardian to agree. We have mailed them."}
 	}
