@@ -17,6 +17,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -240,11 +241,12 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	return c, nil
 }
 
-// StartTables starts DynamoDB Local alone and creates the template's tables in it: for tests
-// of the storage adapter, which need no functions, site or other emulator.
-func StartTables(ctx context.Context, cfg Config) (_ *Cloud, err error) {
+// StartServices starts only the named emulators ("dynamodb", "ses", "sqs", "s3"), for tests
+// of one adapter that need no functions or site. With "dynamodb", the template's tables are
+// created in it.
+func StartServices(ctx context.Context, cfg Config, services ...string) (_ *Cloud, err error) {
 	if cfg.Prefix == "" {
-		cfg.Prefix = "tables"
+		cfg.Prefix = "svc"
 	}
 	if cfg.Template == "" {
 		cfg.Template = filepath.Join(cfg.Root, "template.yaml")
@@ -268,12 +270,15 @@ func StartTables(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	if err := EnsureNodeModules(ctx, filepath.Join(cfg.Root, "infra")); err != nil {
 		return nil, fmt.Errorf("install emulators: %w", err)
 	}
-	if err := c.startEmulators(ctx, "dynamodb"); err != nil {
+	if err := c.startEmulators(ctx, services...); err != nil {
 		return nil, err
 	}
+	c.MailboxURL = c.Endpoints.SES
 	c.clients()
-	if err := c.createTables(ctx, st); err != nil {
-		return nil, err
+	if slices.Contains(services, "dynamodb") {
+		if err := c.createTables(ctx, st); err != nil {
+			return nil, err
+		}
 	}
 	return c, nil
 }

@@ -28,7 +28,7 @@ func TestMain(m *testing.M) {
 	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	var err error
-	tables, err = localcloud.StartTables(ctx, localcloud.Config{Root: root})
+	tables, err = localcloud.StartServices(ctx, localcloud.Config{Root: root}, "dynamodb")
 	cancel()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "start DynamoDB Local:", err)

@@ -1,23 +1,12 @@
 package ses_test
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"slices"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -28,18 +17,17 @@ import (
 
 	"github.com/privacyportal/portal/functions/internal/mail"
 	"github.com/privacyportal/portal/functions/internal/ses"
+	"github.com/privacyportal/portal/infra/localcloud"
+	"github.com/privacyportal/portal/infra/portaltest"
 )
-
-// infraDir holds the pinned npm emulators (infra/package.json), relative to this package.
-var infraDir = filepath.Join("..", "..", "..", "infra")
 
 var operator = mail.Operator{Name: "Privacy Portal", Contact: "privacy@portal.example", SiteURL: "https://portal.example/"}
 
 var _ ses.SendRawEmailAPI = (*awsses.Client)(nil)
 
 func TestSend(t *testing.T) {
-	emu := StartEmulator(t)
-	client := newClient(emu.URL)
+	endpoint, mb := startMailbox(t)
+	client := newClient(endpoint)
 	sender := &ses.Sender{
 		Client:           client,
 		From:             "Privacy Portal <no-reply@portal.example>",
@@ -88,7 +76,7 @@ func TestSend(t *testing.T) {
 				t.Fatal(err)
 			}
 			to := mustAddress(t, tc.msg.To)
-			got := emu.MailTo(t, to)
+			got := mailTo(t, mb, to)
 			if len(got.Destination.To) != 1 {
 				t.Errorf("to = %q, want one recipient", got.Destination.To)
 			}
@@ -125,7 +113,7 @@ func TestSend(t *testing.T) {
 	}
 	for _, tc := range refused {
 		t.Run(tc.name, func(t *testing.T) {
-			before := len(emu.Mails(t))
+			before := len(mails(t, mb))
 			err := sender.Send(context.Background(), tc.msg)
 			if err == nil {
 				t.Fatal("Send accepted it")
@@ -135,7 +123,7 @@ func TestSend(t *testing.T) {
 					t.Errorf("error %q repeats personal data", err)
 				}
 			}
-			if after := len(emu.Mails(t)); after != before {
+			if after := len(mails(t, mb)); after != before {
 				t.Errorf("%d mails stored, want %d", after, before)
 			}
 		})
@@ -195,130 +183,47 @@ func mustAddress(tb testing.TB, s string) string {
 	return s
 }
 
-// Emulator is a running aws-ses-v2-local (2.10.2, pinned in infra/package.json). What it
+// startMailbox starts the SES emulator alone (aws-ses-v2-local, pinned in infra/package.json)
+// through the local cloud, and returns its endpoint and a reader for what it stored. What it
 // does with a SendRawEmail, read from its source and seen here:
 //   - it parses the raw message and stores From, To, Cc, Subject and the bodies as the
 //     message's own headers say, decoded: Destinations and ConfigurationSetName are accepted
 //     and ignored, so a wrong envelope would go unnoticed here;
 //   - destination.to holds the To header as mailparser prints it ("\"Ada\" <ada@...>"),
 //     not bare addresses;
-//   - messageId is its own ("ses-123456789"), not the message's Message-ID header;
-//   - it checks only that an Authorization header starting with "AWS" is present, not the
-//     signature;
-//   - a v1 action other than SendEmail and SendRawEmail gets no response at all: the
-//     request hangs until the client's timeout.
-type Emulator struct {
-	URL  string
-	http *http.Client
-}
-
-// StoredMail is one message as the emulator keeps it (GET /store).
-type StoredMail struct {
-	MessageID   string `json:"messageId"`
-	From        string `json:"from"`
-	Destination struct {
-		To []string `json:"to"`
-	} `json:"destination"`
-	Subject string `json:"subject"`
-	Body    struct {
-		Text string `json:"text"`
-		HTML string `json:"html"`
-	} `json:"body"`
-	// Headers is absent for SendRawEmail: aws-ses-v2-local 2.10.2 stores headers only for
-	// v2 SendEmail requests and drops every header of a raw message, so List-Unsubscribe and
-	// the like cannot be checked through GET /store (nor GET /get-emlContent, which rebuilds
-	// the message from the stored fields). Check them on BuildRaw's output instead.
-	Headers []struct {
-		Name  string `json:"name"`
-		Value string `json:"value"`
-	} `json:"headers"`
-	At int64 `json:"at"`
-}
-
-// StartEmulator starts aws-ses-v2-local on a free loopback port, installing the pinned npm
-// packages first if they are missing, and stops it (its whole process group) when tb ends.
-func StartEmulator(tb testing.TB) *Emulator {
+//   - it drops every header of a raw message from GET /store, so List-Unsubscribe and the
+//     like must be checked on BuildRaw's output instead;
+//   - it checks only that an Authorization header starting with "AWS" is present;
+//   - a v1 action other than SendEmail and SendRawEmail gets no response at all.
+func startMailbox(tb testing.TB) (string, *portaltest.Mailbox) {
 	tb.Helper()
-	cli := filepath.Join(infraDir, "node_modules", "aws-ses-v2-local", "dist", "cli.js")
-	if _, err := os.Stat(cli); err != nil {
-		npmCI(tb)
-	}
-	node, err := exec.LookPath("node")
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	c, err := localcloud.StartServices(ctx, localcloud.Config{Root: portaltest.Root()}, "ses")
 	if err != nil {
-		tb.Fatalf("node is needed to run the SES emulator: %v", err)
+		tb.Fatalf("start the SES emulator: %v", err)
 	}
-	port := freePort(tb)
-	var out lockedBuffer
-	cmd := exec.Command(node, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = &out, &out
-	// Own process group, so the stop below reaches anything node starts; and killed with
-	// the test binary if that dies first.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		tb.Fatal(err)
-	}
-	exited := make(chan struct{})
-	go func() { _ = cmd.Wait(); close(exited) }()
-	tb.Cleanup(func() {
-		_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(3 * time.Second):
-			_ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-			<-exited
-		}
-	})
-
-	e := &Emulator{URL: fmt.Sprintf("http://127.0.0.1:%d", port), http: &http.Client{Timeout: 5 * time.Second}}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := e.http.Get(e.URL + "/health-check")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return e
-			}
-		}
-		select {
-		case <-exited:
-			tb.Fatalf("SES emulator exited:\n%s", out.String())
-		default:
-		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("SES emulator not up within 30s:\n%s", out.String())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	tb.Cleanup(func() { c.Close() })
+	return c.Endpoints.SES, &portaltest.Mailbox{URL: c.MailboxURL, Client: &http.Client{Timeout: 5 * time.Second}}
 }
 
-// Mails returns everything the emulator has stored.
-func (e *Emulator) Mails(tb testing.TB) []StoredMail {
+// mails returns everything the emulator has stored.
+func mails(tb testing.TB, mb *portaltest.Mailbox) []portaltest.Mail {
 	tb.Helper()
-	resp, err := e.http.Get(e.URL + "/store")
+	all, err := mb.All()
 	if err != nil {
 		tb.Fatal(err)
 	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		tb.Fatalf("GET /store: %s, %v", resp.Status, err)
-	}
-	var store struct {
-		Emails []StoredMail `json:"emails"`
-	}
-	if err := json.Unmarshal(body, &store); err != nil {
-		tb.Fatalf("GET /store: %v", err)
-	}
-	return store.Emails
+	return all
 }
 
-// MailTo returns the one stored mail to addr. The emulator stores a mail before it answers
+// mailTo returns the one stored mail to addr. The emulator stores a mail before it answers
 // SendRawEmail, so there is nothing to wait for.
-func (e *Emulator) MailTo(tb testing.TB, addr string) StoredMail {
+func mailTo(tb testing.TB, mb *portaltest.Mailbox, addr string) portaltest.Mail {
 	tb.Helper()
-	var found []StoredMail
-	for _, m := range e.Mails(tb) {
-		if slices.ContainsFunc(m.Destination.To, func(to string) bool { return strings.Contains(to, addr) }) {
+	var found []portaltest.Mail
+	for _, m := range mails(tb, mb) {
+		if m.To(addr) {
 			found = append(found, m)
 		}
 	}
@@ -326,43 +231,4 @@ func (e *Emulator) MailTo(tb testing.TB, addr string) StoredMail {
 		tb.Fatalf("%d mails to the test address, want 1", len(found))
 	}
 	return found[0]
-}
-
-func npmCI(tb testing.TB) {
-	tb.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
-	cmd.Dir = infraDir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("npm ci in %s: %v\n%s", infraDir, err, out)
-	}
-}
-
-func freePort(tb testing.TB) int {
-	tb.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// lockedBuffer collects the emulator's output, written from exec's copying goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }
