@@ -37,8 +37,12 @@ func Main(m *testing.M) int {
 	if cloud != nil {
 		cloud.Close()
 	}
-	if code != 0 && logPath != "" {
-		fmt.Fprintf(os.Stderr, "local cloud log (emulators and functions): %s\n", logPath)
+	if logPath != "" {
+		if code != 0 {
+			fmt.Fprintf(os.Stderr, "local cloud log (emulators and functions): %s\n", logPath)
+		} else {
+			_ = os.Remove(logPath) // kept only when something failed
+		}
 	}
 	return code
 }
