@@ -87,6 +87,9 @@ func (r *recorder) ConfirmNewEmail(context.Context, privacy.SubjectID, privacy.V
 func (r *recorder) DeleteSubject(context.Context, privacy.SubjectID) (int, error) {
 	return 0, r.wrote("delete")
 }
+func (r *recorder) MarkErasing(context.Context, privacy.SubjectID) error {
+	return r.wrote("erasing")
+}
 func (r *recorder) DueForSweep(context.Context, time.Time, int32) ([]privacy.SubjectID, error) {
 	return nil, nil
 }

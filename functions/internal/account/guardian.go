@@ -38,7 +38,7 @@ func (s *Service) Guardian(ctx context.Context, in GuardianInput, clientIP strin
 	}
 	g := rec.Guardian
 	hash := s.secretHash(domainToken, id, "guardian", secret)
-	if g == nil || !privacy.Equal(hash, g.TokenHash) || !s.Now().Before(g.ExpiresAt) {
+	if g == nil || !privacy.Equal(hash, g.TokenHash) || !s.Now().Before(g.ExpiresAt) || rec.Account.Status == privacy.StatusErasing {
 		return false, errGuardianLink
 	}
 	a := rec.Account
@@ -64,8 +64,13 @@ func (s *Service) Guardian(ctx context.Context, in GuardianInput, clientIP strin
 			}
 			break
 		}
-		// The child verified their address in between: read again for the right status.
-		if rec, err = s.Store.Record(ctx, id, s.Now()); err != nil {
+		// The child verified their address in between: read again for the right status. (An
+		// account the sweeper is erasing stays changed: the link is dead.)
+		rec, err = s.Store.Record(ctx, id, s.Now())
+		if isNotFound(err) || (err == nil && rec.Account.Status == privacy.StatusErasing) {
+			return false, errGuardianLink
+		}
+		if err != nil {
 			return false, err
 		}
 		a = rec.Account
@@ -105,6 +110,14 @@ func (s *Service) Sweep(ctx context.Context) (int, error) {
 			}
 			if rec.Account.Status == privacy.StatusActive {
 				continue
+			}
+			// Claim it first: a verification landing between the read and the delete would
+			// otherwise activate an account that is then deleted.
+			switch err := s.Store.MarkErasing(ctx, id); {
+			case errors.Is(err, privacy.ErrStale):
+				continue
+			case err != nil:
+				return deleted, err
 			}
 			if _, err := s.Store.DeleteSubject(ctx, id); err != nil {
 				return deleted, err

@@ -34,6 +34,7 @@ type Store interface {
 	Update(ctx context.Context, id privacy.SubjectID, c privacy.AccountChange) error
 	ConfirmNewEmail(ctx context.Context, id privacy.SubjectID, v privacy.Verification, oldEmailKey string, audit privacy.AuditEntry) error
 	DeleteSubject(ctx context.Context, id privacy.SubjectID) (int, error)
+	MarkErasing(ctx context.Context, id privacy.SubjectID) error
 	DueForSweep(ctx context.Context, now time.Time, limit int32) ([]privacy.SubjectID, error)
 	Hit(ctx context.Context, bucket string, limit int, window time.Duration, now time.Time) (bool, time.Duration, error)
 }

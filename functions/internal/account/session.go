@@ -102,6 +102,9 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemUnverified, Message: msg}
 	case privacy.StatusPending:
 		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemGuardianPending, Message: "Your account is waiting for your parent or guardian to agree. We have mailed them."}
+	case privacy.StatusActive:
+	default: // being erased
+		return SignedIn{}, errSignIn
 	}
 	token := privacy.NewToken()
 	now := s.Now()

@@ -83,7 +83,7 @@ func (s *Service) verifyOnce(ctx context.Context, id privacy.SubjectID, hash str
 		return err
 	}
 	v, ok := rec.Verifications[privacy.VerifyEmail]
-	if !ok || !v.Usable(s.Now()) {
+	if !ok || !v.Usable(s.Now()) || rec.Account.Status == privacy.StatusErasing {
 		return invalid
 	}
 	if !privacy.Equal(hash, v.CodeHash) && !privacy.Equal(hash, v.TokenHash) {

@@ -501,10 +501,13 @@ func (st *Store) settle(ctx context.Context, id privacy.SubjectID, consume types
 	cond, flag := flagIs(otherFlag, otherRead)
 	items := append([]types.TransactWriteItem{consume, {Update: &types.Update{
 		TableName: &st.Table, Key: key(subjectPK(id), skProfile),
-		UpdateExpression:          aws.String(upd),
-		ConditionExpression:       aws.String("attribute_exists(PK) AND " + cond),
-		ExpressionAttributeNames:  map[string]string{"#st": "status"},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":t": &types.AttributeValueMemberBOOL{Value: true}, ":status": s(string(status)), ":flag": flag},
+		UpdateExpression:         aws.String(upd),
+		ConditionExpression:      aws.String("attribute_exists(PK) AND #st <> :erasing AND " + cond),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":t": &types.AttributeValueMemberBOOL{Value: true}, ":status": s(string(status)), ":flag": flag,
+			":erasing": s(string(privacy.StatusErasing)),
+		},
 	}}}, extra...)
 	reasons, err := st.transact(ctx, items)
 	switch {
@@ -750,6 +753,30 @@ func (st *Store) DeleteSubject(ctx context.Context, id privacy.SubjectID) (int, 
 		}
 		deleted += len(keys)
 	}
+}
+
+// MarkErasing claims an account that never became active for deletion: it fails with
+// privacy.ErrStale if the account is active (or gone) by now, and once it succeeds no
+// verification or guardian confirmation can activate the account any more.
+func (st *Store) MarkErasing(ctx context.Context, id privacy.SubjectID) error {
+	_, err := st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
+		TableName:                &st.Table,
+		Key:                      key(subjectPK(id), skProfile),
+		UpdateExpression:         aws.String("SET #st = :erasing"),
+		ConditionExpression:      aws.String("attribute_exists(PK) AND #st <> :active"),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":erasing": s(string(privacy.StatusErasing)), ":active": s(string(privacy.StatusActive)),
+		},
+	})
+	var ccf *types.ConditionalCheckFailedException
+	if errors.As(err, &ccf) {
+		return privacy.ErrStale
+	}
+	if err != nil {
+		return fmt.Errorf("mark erasing: %w", err)
+	}
+	return nil
 }
 
 // DueForSweep returns subjects whose account had to become active by now and has not.

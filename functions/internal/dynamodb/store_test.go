@@ -339,3 +339,31 @@ func TestUsernameReservationsHoldUntilTheyExpire(t *testing.T) {
 		t.Errorf("the freed username now resolves to %q, %v", id, err)
 	}
 }
+
+func TestMarkErasingStopsActivation(t *testing.T) {
+	st := newStore()
+	ctx := context.Background()
+	r := registration(fmt.Sprintf("er-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("er%d", time.Now().UnixNano()))
+	if err := st.Register(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	id := r.Account.SubjectID
+	if err := st.MarkErasing(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	audit := privacy.AuditEntry{At: time.Now(), Action: "email.verified"}
+	if err := st.VerifyEmail(ctx, id, r.Verification, false, privacy.StatusActive, audit); !errors.Is(err, privacy.ErrChanged) {
+		t.Errorf("verifying an account being erased: %v, want ErrChanged", err)
+	}
+	// An active account cannot be claimed for erasure.
+	r2 := registration(fmt.Sprintf("er2-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("erb%d", time.Now().UnixNano()))
+	if err := st.Register(ctx, r2); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.VerifyEmail(ctx, r2.Account.SubjectID, r2.Verification, false, privacy.StatusActive, audit); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.MarkErasing(ctx, r2.Account.SubjectID); !errors.Is(err, privacy.ErrStale) {
+		t.Errorf("claiming an active account for erasure: %v, want ErrStale", err)
+	}
+}

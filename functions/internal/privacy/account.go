@@ -20,6 +20,8 @@ const (
 	StatusUnverified AccountStatus = "unverified"       // e-mail not yet verified: cannot sign in
 	StatusPending    AccountStatus = "pending_guardian" // under 14: waiting for the guardian
 	StatusActive     AccountStatus = "active"
+	// StatusErasing marks an account the sweeper is deleting: nothing may activate it now.
+	StatusErasing AccountStatus = "erasing"
 )
 
 // Locales the portal writes mail in.
