@@ -46,6 +46,29 @@ func do(t *testing.T, ctx context.Context, what string, steps ...chromedp.Action
 	}
 }
 
+// registerInBrowser fills in the register page as a person would and waits for the "check
+// your e-mail" step. A guardian address means the person answers that they are under 14.
+func registerInBrowser(t *testing.T, ctx context.Context, base, name, email, username, password, guardian string) {
+	t.Helper()
+	steps := []chromedp.Action[chromedp.Void]{
+		chromedp.Navigate(base + "/register/"),
+		chromedp.WaitEnabled(chromedp.ID("register-submit")),
+		typeInto("register-name", name),
+		typeInto("register-email", email),
+		typeInto("register-username", username),
+		typeInto("register-password", password),
+	}
+	if guardian == "" {
+		steps = append(steps, chromedp.Click(chromedp.ID("register-age-yes")))
+	} else {
+		steps = append(steps, chromedp.Click(chromedp.ID("register-age-no")),
+			chromedp.WaitVisible(chromedp.ID("register-guardian-email")),
+			typeInto("register-guardian-email", guardian))
+	}
+	steps = append(steps, chromedp.Click(chromedp.ID("register-submit")), chromedp.WaitVisible(chromedp.ID("verify-section")))
+	do(t, ctx, "register "+name, steps...)
+}
+
 // TestBrowserAccountLifecycle: a person registers in Chromium, reads the code from their mail,
 // verifies, signs in, sees and corrects their profile, and signs out (P01, P15, P16).
 func TestBrowserAccountLifecycle(t *testing.T) {
@@ -61,16 +84,7 @@ func TestBrowserAccountLifecycle(t *testing.T) {
 	username := fmt.Sprintf("br%d", n%1_000_000_000)
 	password := "correct horse battery staple"
 
-	do(t, ctx, "register", chromedp.Navigate(base+"/register/"),
-		chromedp.WaitEnabled(chromedp.ID("register-submit")),
-		typeInto("register-name", "Ada Lovelace"),
-		typeInto("register-email", email),
-		typeInto("register-username", username),
-		typeInto("register-password", password),
-		chromedp.Click(chromedp.ID("register-age-yes")),
-		chromedp.Click(chromedp.ID("register-submit")),
-		chromedp.WaitVisible(chromedp.ID("verify-section")),
-	)
+	registerInBrowser(t, ctx, base, "Ada Lovelace", email, username, password, "")
 	shot(t, ctx, "register-check-email.png")
 
 	m := mb.Wait(t, email, 20*time.Second, nil)
@@ -137,18 +151,7 @@ func TestBrowserChildNeedsGuardian(t *testing.T) {
 	username := fmt.Sprintf("ch%d", n%1_000_000_000)
 	password := "purple elephant walks quietly"
 
-	do(t, ctx, "register a child", chromedp.Navigate(base+"/register/"),
-		chromedp.WaitEnabled(chromedp.ID("register-submit")),
-		typeInto("register-name", "Tom"),
-		typeInto("register-email", email),
-		typeInto("register-username", username),
-		typeInto("register-password", password),
-		chromedp.Click(chromedp.ID("register-age-no")),
-		chromedp.WaitVisible(chromedp.ID("register-guardian-email")),
-		typeInto("register-guardian-email", guardian),
-		chromedp.Click(chromedp.ID("register-submit")),
-		chromedp.WaitVisible(chromedp.ID("verify-section")),
-	)
+	registerInBrowser(t, ctx, base, "Tom", email, username, password, guardian)
 	code := sixDigitCode.FindString(mb.Wait(t, email, 20*time.Second, nil).Body.Text)
 	do(t, ctx, "child verifies", typeInto("verify-code", code), chromedp.Click(chromedp.ID("verify-submit")),
 		chromedp.WaitVisible(chromedp.ID("verify-done")))

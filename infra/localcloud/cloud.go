@@ -7,6 +7,7 @@
 package localcloud
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -107,55 +108,31 @@ type Cloud struct {
 
 // Start brings the local cloud up. On error, everything already started is stopped.
 func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
-	if cfg.Prefix == "" {
-		cfg.Prefix = "portal"
-	}
 	if cfg.Instances == 0 {
 		cfg.Instances = 2
 	}
 	if cfg.Addr == "" {
 		cfg.Addr = "127.0.0.1:0"
 	}
-	if cfg.Template == "" {
-		cfg.Template = filepath.Join(cfg.Root, "template.yaml")
-	}
-	tmp, err := os.MkdirTemp("", "localcloud-")
+	c, first, err := prepare(ctx, cfg, "portal")
 	if err != nil {
 		return nil, err
-	}
-	runCtx, cancel := context.WithCancel(context.Background())
-	c := &Cloud{
-		cfg: cfg, tmp: tmp, prefix: cfg.Prefix, Names: map[string]string{},
-		functions: map[string]*function{}, cancel: cancel, closed: make(chan struct{}),
-		invokeClient: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}},
-		localSecret:  privacyKey(),
 	}
 	defer func() {
 		if err != nil {
 			c.Close()
 		}
 	}()
-
-	// Parameters first: the home region is the local region, so the template's
-	// HomeRegionOnly rule holds here as it must in AWS.
-	first, err := samtemplate.Load(cfg.Template, samtemplate.Options{Params: cfg.Params})
-	if err != nil {
-		return nil, err
-	}
-	c.Region = first.Params["HomeRegion"]
-	if c.Region == "" {
-		c.Region = "us-east-1"
-	}
+	runCtx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.invokeClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 4}}
+	c.localSecret = privacyKey()
 	c.stage = first.Params["Stage"]
-	c.namer = &namer{prefix: cfg.Prefix, region: c.Region, account: "000000000000", queues: map[string]queueInfo{}}
+	cfg = c.cfg
 	opts := samtemplate.Options{Region: c.Region, AccountID: c.namer.account, StackName: cfg.Prefix, Params: cfg.Params, Namer: c.namer}
 
-	if err := EnsureNodeModules(ctx, filepath.Join(cfg.Root, "infra")); err != nil {
-		return nil, fmt.Errorf("install emulators: %w", err)
-	}
-
 	// The slow, independent parts run side by side: emulators, site build, function builds.
-	c.SiteDir = filepath.Join(tmp, "site")
+	c.SiteDir = filepath.Join(c.tmp, "site")
 	var siteErr, buildErr error
 	var wg sync.WaitGroup
 	wg.Add(2)
@@ -245,31 +222,16 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 // of one adapter that need no functions or site. With "dynamodb", the template's tables are
 // created in it.
 func StartServices(ctx context.Context, cfg Config, services ...string) (_ *Cloud, err error) {
-	if cfg.Prefix == "" {
-		cfg.Prefix = "svc"
-	}
-	if cfg.Template == "" {
-		cfg.Template = filepath.Join(cfg.Root, "template.yaml")
-	}
-	tmp, err := os.MkdirTemp("", "localcloud-")
+	c, st, err := prepare(ctx, cfg, "svc")
 	if err != nil {
 		return nil, err
 	}
-	c := &Cloud{cfg: cfg, tmp: tmp, prefix: cfg.Prefix, Names: map[string]string{}, cancel: func() {}, closed: make(chan struct{})}
 	defer func() {
 		if err != nil {
 			c.Close()
 		}
 	}()
-	st, err := samtemplate.Load(cfg.Template, samtemplate.Options{Params: cfg.Params})
-	if err != nil {
-		return nil, err
-	}
-	c.Stack, c.Region = st, st.Params["HomeRegion"]
-	c.namer = &namer{prefix: cfg.Prefix, region: c.Region, account: "000000000000", queues: map[string]queueInfo{}}
-	if err := EnsureNodeModules(ctx, filepath.Join(cfg.Root, "infra")); err != nil {
-		return nil, fmt.Errorf("install emulators: %w", err)
-	}
+	c.Stack = st
 	if err := c.startEmulators(ctx, services...); err != nil {
 		return nil, err
 	}
@@ -281,6 +243,36 @@ func StartServices(ctx context.Context, cfg Config, services ...string) (_ *Clou
 		}
 	}
 	return c, nil
+}
+
+// prepare is what Start and StartServices share: defaults, a temporary directory, the
+// template resolved for its parameters (the home region is the local region, so the
+// template's HomeRegionOnly rule holds here as it must in AWS), and the pinned emulators
+// installed. On error nothing is left behind.
+func prepare(ctx context.Context, cfg Config, prefix string) (*Cloud, *samtemplate.Stack, error) {
+	if cfg.Prefix == "" {
+		cfg.Prefix = prefix
+	}
+	if cfg.Template == "" {
+		cfg.Template = filepath.Join(cfg.Root, "template.yaml")
+	}
+	st, err := samtemplate.Load(cfg.Template, samtemplate.Options{Params: cfg.Params})
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := EnsureNodeModules(ctx, filepath.Join(cfg.Root, "infra")); err != nil {
+		return nil, nil, fmt.Errorf("install emulators: %w", err)
+	}
+	tmp, err := os.MkdirTemp("", "localcloud-")
+	if err != nil {
+		return nil, nil, err
+	}
+	c := &Cloud{
+		cfg: cfg, tmp: tmp, prefix: cfg.Prefix, Names: map[string]string{}, functions: map[string]*function{},
+		cancel: func() {}, closed: make(chan struct{}), Region: cmp.Or(st.Params["HomeRegion"], "us-east-1"),
+	}
+	c.namer = &namer{prefix: cfg.Prefix, region: c.Region, account: "000000000000", queues: map[string]queueInfo{}}
+	return c, st, nil
 }
 
 func siteParams(p map[string]string) site.Params {

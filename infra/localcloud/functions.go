@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
@@ -84,42 +85,76 @@ func (c *Cloud) buildFunctions(ctx context.Context, st *samtemplate.Stack) error
 	return g.Wait()
 }
 
-// functionEnv is what a function's process sees: the template's variables, the Lambda
-// runtime's own, and the emulator endpoints in the SDK's standard variables.
-func (c *Cloud) functionEnv(fn *function) []string {
+// RuntimeEnv is the environment a function's process gets locally, as Lambda would give it:
+// the runtime's own variables, region and credentials, endpoints, and the template's
+// variables (with LocalValue's stand-ins for what CloudFormation resolves at deploy).
+type RuntimeEnv struct {
+	Function samtemplate.Function
+	Name     string // AWS_LAMBDA_FUNCTION_NAME
+	Region   string
+	Home     string
+	// Endpoints go in the SDK's AWS_ENDPOINT_URL_<SERVICE> variables; All, when set, is
+	// AWS_ENDPOINT_URL for every service instead.
+	Endpoints Endpoints
+	All       string
+	SiteURL   string
+	Secret    string
+	Extra     map[string]string
+}
+
+// Environ returns the variables, later ones winning.
+func (r RuntimeEnv) Environ() []string {
+	timeout, memory := 10, 128 // the template's Globals when the function sets none
+	if t := r.Function.Properties.Timeout; t != nil {
+		timeout = *t
+	}
+	if m := r.Function.Properties.MemorySize; m != nil {
+		memory = *m
+	}
 	env := []string{
 		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + c.tmp,
+		"HOME=" + r.Home,
 		"TZ=UTC",
 		// RIE does not set AWS_REGION; the SDK needs it.
-		"AWS_REGION=" + c.Region,
-		"AWS_DEFAULT_REGION=" + c.Region,
+		"AWS_REGION=" + r.Region,
+		"AWS_DEFAULT_REGION=" + r.Region,
 		"AWS_ACCESS_KEY_ID=" + AccessKeyID,
 		"AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
-		"AWS_ENDPOINT_URL_DYNAMODB=" + c.Endpoints.DynamoDB,
-		"AWS_ENDPOINT_URL_S3=" + c.Endpoints.S3,
-		"AWS_ENDPOINT_URL_SQS=" + c.Endpoints.SQS,
-		"AWS_ENDPOINT_URL_SES=" + c.Endpoints.SES,
 		"S3_FORCE_PATH_STYLE=true",
 		// s3rver does not understand the SDK's default streaming checksums (aws-chunked
 		// trailers); ask for checksums only where an API requires them.
 		"AWS_REQUEST_CHECKSUM_CALCULATION=when_required",
 		"AWS_RESPONSE_CHECKSUM_VALIDATION=when_required",
 		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_LAMBDA_FUNCTION_NAME=" + c.prefix + "-" + fn.id,
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + fmt.Sprint(int(fn.timeout.Seconds())),
+		"AWS_LAMBDA_FUNCTION_NAME=" + r.Name,
+		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(timeout),
+		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(memory),
 		"LOCAL_CLOUD=true",
 	}
-	if m := fn.def.Properties.MemorySize; m != nil {
-		env = append(env, fmt.Sprintf("AWS_LAMBDA_FUNCTION_MEMORY_SIZE=%d", *m))
+	if r.All != "" {
+		env = append(env, "AWS_ENDPOINT_URL="+r.All)
+	} else {
+		env = append(env,
+			"AWS_ENDPOINT_URL_DYNAMODB="+r.Endpoints.DynamoDB,
+			"AWS_ENDPOINT_URL_S3="+r.Endpoints.S3,
+			"AWS_ENDPOINT_URL_SQS="+r.Endpoints.SQS,
+			"AWS_ENDPOINT_URL_SES="+r.Endpoints.SES,
+		)
 	}
-	for k, v := range fn.def.Env {
-		env = append(env, k+"="+LocalValue(k, v, c.siteURL, c.localSecret))
+	for k, v := range r.Function.Env {
+		env = append(env, k+"="+LocalValue(k, v, r.SiteURL, r.Secret))
 	}
-	for k, v := range c.cfg.FunctionEnv {
+	for k, v := range r.Extra {
 		env = append(env, k+"="+v)
 	}
 	return env
+}
+
+func (c *Cloud) functionEnv(fn *function) []string {
+	return RuntimeEnv{
+		Function: fn.def, Name: c.prefix + "-" + fn.id, Region: c.Region, Home: c.tmp,
+		Endpoints: c.Endpoints, SiteURL: c.siteURL, Secret: c.localSecret, Extra: c.cfg.FunctionEnv,
+	}.Environ()
 }
 
 func (c *Cloud) startFunctions(ctx context.Context) error {

@@ -38,14 +38,10 @@ func (n *namer) name(id, typ string) string {
 	return n.prefix + "-" + id
 }
 
+// Ref is a queue's URL once created, and every other resource's name.
 func (n *namer) Ref(id, typ string) string {
-	switch typ {
-	case "AWS::SQS::Queue":
-		if q, ok := n.queues[id]; ok {
-			return q.url
-		}
-	case "AWS::DynamoDB::Table", "AWS::S3::Bucket", "AWS::SES::ConfigurationSet":
-		return n.name(id, typ)
+	if q, ok := n.queues[id]; ok && typ == "AWS::SQS::Queue" {
+		return q.url
 	}
 	return n.name(id, typ)
 }

@@ -54,6 +54,9 @@ func (r *recorder) SubjectByUsername(context.Context, string) (privacy.SubjectID
 func (r *recorder) Record(context.Context, privacy.SubjectID, time.Time) (privacy.Record, error) {
 	return privacy.Record{}, notFound
 }
+func (r *recorder) Login(context.Context, privacy.SubjectID, time.Time) (privacy.Record, error) {
+	return privacy.Record{}, notFound
+}
 func (r *recorder) FailVerification(context.Context, privacy.SubjectID, privacy.VerificationKind) (int, error) {
 	return 0, r.wrote("fail")
 }

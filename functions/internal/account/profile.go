@@ -262,7 +262,7 @@ func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, e
 	if newEmail != "" {
 		p := a.Profile
 		if err := s.send(ctx, mail.Message{To: newEmail, Locale: p.Locale, Kind: mail.EmailChangeVerify, Data: mail.Data{
-			Name: p.Name, Code: newCode, Minutes: s.operatorMinutes(),
+			Name: p.Name, Code: newCode, Minutes: s.codeMinutes(),
 		}}); err != nil {
 			return View{}, err
 		}

@@ -179,7 +179,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, clientIP strin
 	logged("account registered", id)
 
 	if err := s.send(ctx, mail.Message{To: in.Email, Locale: in.Locale, Kind: mail.VerifyEmail, Data: mail.Data{
-		Name: in.Name, Code: code, Link: s.verifyLink(in.Locale, token), Minutes: s.operatorMinutes(),
+		Name: in.Name, Code: code, Link: s.verifyLink(in.Locale, token), Minutes: s.codeMinutes(),
 	}}); err != nil {
 		return err
 	}
@@ -200,7 +200,7 @@ func (s *Service) alreadyRegistered(ctx context.Context, email string) error {
 	if err != nil {
 		return fmt.Errorf("look up existing account: %w", err)
 	}
-	rec, err := s.Store.Record(ctx, id, s.Now())
+	rec, err := s.Store.Login(ctx, id, s.Now())
 	if err != nil {
 		return fmt.Errorf("read existing account: %w", err)
 	}

@@ -23,6 +23,7 @@ type Store interface {
 	SubjectByEmail(ctx context.Context, emailKey string) (privacy.SubjectID, error)
 	SubjectByUsername(ctx context.Context, usernameKey string) (privacy.SubjectID, error)
 	Record(ctx context.Context, id privacy.SubjectID, now time.Time) (privacy.Record, error)
+	Login(ctx context.Context, id privacy.SubjectID, now time.Time) (privacy.Record, error)
 	FailVerification(ctx context.Context, id privacy.SubjectID, kind privacy.VerificationKind) (int, error)
 	PutVerification(ctx context.Context, id privacy.SubjectID, v privacy.Verification) error
 	VerifyEmail(ctx context.Context, id privacy.SubjectID, v privacy.Verification, guardianConfirmed bool, status privacy.AccountStatus, audit privacy.AuditEntry) error
@@ -195,7 +196,8 @@ func sitePath(locale, p string) string {
 	return p
 }
 
-func (s *Service) operatorMinutes() int { return int(s.Config.CodeTTL.Minutes()) }
+// codeMinutes is how long a mailed code works, as the mail says it.
+func (s *Service) codeMinutes() int { return int(s.Config.CodeTTL.Minutes()) }
 
 func (s *Service) send(ctx context.Context, m mail.Message) error {
 	if err := s.Mail.Send(ctx, m); err != nil {

@@ -73,7 +73,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 		password.Check(in.Password, password.DummyHash())
 		return SignedIn{}, errSignIn
 	}
-	rec, err := s.Store.Record(ctx, id, s.Now())
+	rec, err := s.Store.Login(ctx, id, s.Now())
 	if isNotFound(err) {
 		password.Check(in.Password, password.DummyHash())
 		return SignedIn{}, errSignIn

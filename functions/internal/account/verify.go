@@ -156,6 +156,6 @@ func (s *Service) sendNewCode(ctx context.Context, a privacy.Account) error {
 		return err
 	}
 	return s.send(ctx, mail.Message{To: a.Profile.Email, Locale: a.Profile.Locale, Kind: mail.VerifyEmail, Data: mail.Data{
-		Name: a.Profile.Name, Code: code, Link: s.verifyLink(a.Profile.Locale, token), Minutes: s.operatorMinutes(),
+		Name: a.Profile.Name, Code: code, Link: s.verifyLink(a.Profile.Locale, token), Minutes: s.codeMinutes(),
 	}})
 }

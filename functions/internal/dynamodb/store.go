@@ -341,17 +341,26 @@ func (st *Store) SubjectByUsername(ctx context.Context, usernameKey string) (pri
 
 // partition reads every item of a subject: one Query, paged.
 func (st *Store) partition(ctx context.Context, id privacy.SubjectID) ([]item, error) {
+	return st.query(ctx, "PK = :pk", map[string]types.AttributeValue{":pk": s(subjectPK(id))})
+}
+
+// sortKeysBetween reads the items of a subject whose sort keys lie between from and to.
+func (st *Store) sortKeysBetween(ctx context.Context, id privacy.SubjectID, from, to string) ([]item, error) {
+	return st.query(ctx, "PK = :pk AND SK BETWEEN :from AND :to", map[string]types.AttributeValue{
+		":pk": s(subjectPK(id)), ":from": s(from), ":to": s(to),
+	})
+}
+
+func (st *Store) query(ctx context.Context, cond string, vals map[string]types.AttributeValue) ([]item, error) {
 	var items []item
 	var start map[string]types.AttributeValue
 	for {
 		out, err := st.Client.Query(ctx, &ddb.QueryInput{
-			TableName:              &st.Table,
-			KeyConditionExpression: aws.String("PK = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": s(subjectPK(id)),
-			},
-			ConsistentRead:    aws.Bool(true),
-			ExclusiveStartKey: start,
+			TableName:                 &st.Table,
+			KeyConditionExpression:    aws.String(cond),
+			ExpressionAttributeValues: vals,
+			ConsistentRead:            aws.Bool(true),
+			ExclusiveStartKey:         start,
 		})
 		if err != nil {
 			return nil, fmt.Errorf("query subject: %w", err)
@@ -375,6 +384,21 @@ func (st *Store) Record(ctx context.Context, id privacy.SubjectID, now time.Time
 	if err != nil {
 		return privacy.Record{}, err
 	}
+	return record(id, items, now)
+}
+
+// Login returns the part of a subject's record that signing in needs: profile and password
+// hash (sort keys CREDENTIAL to PROFILE), without the audit trail, consents and sessions that
+// grow with the account's age.
+func (st *Store) Login(ctx context.Context, id privacy.SubjectID, now time.Time) (privacy.Record, error) {
+	items, err := st.sortKeysBetween(ctx, id, skCredential, skProfile)
+	if err != nil {
+		return privacy.Record{}, err
+	}
+	return record(id, items, now)
+}
+
+func record(id privacy.SubjectID, items []item, now time.Time) (privacy.Record, error) {
 	rec := privacy.Record{Verifications: map[privacy.VerificationKind]privacy.Verification{}}
 	a := &rec.Account
 	a.SubjectID = id
@@ -446,10 +470,7 @@ func (st *Store) FailVerification(ctx context.Context, id privacy.SubjectID, kin
 
 // PutVerification replaces a verification (a new code: attempts start again).
 func (st *Store) PutVerification(ctx context.Context, id privacy.SubjectID, v privacy.Verification) error {
-	_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
-		TableName: &st.Table, Item: marshal(verificationItem(id, v)),
-		ConditionExpression: aws.String("attribute_exists(PK) OR attribute_not_exists(PK)"),
-	})
+	_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{TableName: &st.Table, Item: marshal(verificationItem(id, v))})
 	if err != nil {
 		return fmt.Errorf("put verification: %w", err)
 	}
@@ -556,15 +577,13 @@ func (st *Store) DeleteSession(ctx context.Context, id privacy.SubjectID, tokenH
 
 // DeleteSessions revokes every session of a subject.
 func (st *Store) DeleteSessions(ctx context.Context, id privacy.SubjectID) error {
-	items, err := st.partition(ctx, id)
+	items, err := st.sortKeysBetween(ctx, id, prefixSession, prefixSession+"\uffff")
 	if err != nil {
 		return err
 	}
 	var keys []map[string]types.AttributeValue
 	for _, it := range items {
-		if strings.HasPrefix(it.SK, prefixSession) {
-			keys = append(keys, key(it.PK, it.SK))
-		}
+		keys = append(keys, key(it.PK, it.SK))
 	}
 	return st.batchDelete(ctx, keys)
 }
@@ -594,9 +613,6 @@ func (st *Store) batchDelete(ctx context.Context, keys []map[string]types.Attrib
 	}
 	return nil
 }
-
-// Change is an account update, written in one transaction.
-type Change = privacy.AccountChange
 
 // Update applies a change to an account: profile fields, a username swap (its look-ups move
 // in the same transaction), optional fields, consent entries, a pending e-mail verification,

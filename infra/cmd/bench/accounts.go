@@ -9,7 +9,6 @@ import (
 	"net"
 	"net/http"
 	"regexp"
-	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/privacyportal/portal/infra/localcloud"
+	"github.com/privacyportal/portal/infra/portaltest"
 )
 
 // benchRun distinguishes this bench's accounts from any earlier run's in the same emulator.
@@ -116,32 +116,17 @@ func signInAccounts(ctx context.Context, c *localcloud.Cloud) error {
 var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
 
 func mailedCode(ctx context.Context, mailbox, to string) (string, error) {
-	deadline := time.Now().Add(10 * time.Second)
-	for time.Now().Before(deadline) {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, mailbox+"/store", nil)
-		resp, err := apiClient.Do(req)
+	mb := &portaltest.Mailbox{URL: mailbox, Client: apiClient}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+		mails, err := mb.All()
 		if err != nil {
 			return "", err
 		}
-		var store struct {
-			Emails []struct {
-				Destination struct{ To []string } `json:"destination"`
-				Body        struct{ Text string } `json:"body"`
-			} `json:"emails"`
-		}
-		err = json.NewDecoder(resp.Body).Decode(&store)
-		resp.Body.Close()
-		if err != nil {
-			return "", err
-		}
-		for _, m := range store.Emails {
-			if len(m.Destination.To) > 0 && strings.Contains(m.Destination.To[0], to) {
-				if code := sixDigits.FindString(m.Body.Text); code != "" {
-					return code, nil
-				}
+		for _, m := range mails {
+			if code := sixDigits.FindString(m.Body.Text); m.To(to) && code != "" {
+				return code, nil
 			}
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
 	return "", fmt.Errorf("no code mailed to %s", to)
 }

@@ -20,6 +20,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/awslabs/goformation/v7/cloudformation/serverless"
+
 	"github.com/privacyportal/portal/infra/localcloud"
 	"github.com/privacyportal/portal/infra/samtemplate"
 )
@@ -95,41 +97,20 @@ func medians(ss []coldStartSample) (wall, init float64) {
 }
 
 // coldStartEnv is a function's environment as the local cloud gives it, with every AWS
-// endpoint pointing at a closed port (nothing listens on 127.0.0.1:1; it refuses at once).
-// The floor gets the same variables minus the template's.
+// endpoint pointing at a closed port (nothing listens on 127.0.0.1:1; it refuses at once) and
+// one attempt per call. The floor gets the same variables minus the template's.
 func coldStartEnv(home, region, id string, f *samtemplate.Function) []string {
-	timeout, memory := 10, 128 // template Globals
-	if f != nil && f.Properties.Timeout != nil {
-		timeout = *f.Properties.Timeout
-	}
-	if f != nil && f.Properties.MemorySize != nil {
-		memory = *f.Properties.MemorySize
-	}
-	env := []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"TZ=UTC",
-		"AWS_REGION=" + region,
-		"AWS_DEFAULT_REGION=" + region,
-		"AWS_ACCESS_KEY_ID=" + localcloud.AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + localcloud.SecretAccessKey,
-		"AWS_ENDPOINT_URL=http://127.0.0.1:1",
-		"AWS_MAX_ATTEMPTS=1",
-		"AWS_EC2_METADATA_DISABLED=true",
-		"AWS_REQUEST_CHECKSUM_CALCULATION=when_required",
-		"AWS_RESPONSE_CHECKSUM_VALIDATION=when_required",
-		"S3_FORCE_PATH_STYLE=true",
-		"LOCAL_CLOUD=true",
-		"AWS_LAMBDA_FUNCTION_NAME=bench-" + id,
-		"AWS_LAMBDA_FUNCTION_TIMEOUT=" + strconv.Itoa(timeout),
-		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(memory),
+	r := localcloud.RuntimeEnv{
+		Name: "bench-" + id, Region: region, Home: home, All: "http://127.0.0.1:1",
+		SiteURL: "http://127.0.0.1:8080", Secret: strings.Repeat("k", 64),
+		Extra: map[string]string{"AWS_MAX_ATTEMPTS": "1"},
 	}
 	if f != nil {
-		for k, v := range f.Env {
-			env = append(env, k+"="+localcloud.LocalValue(k, v, "http://127.0.0.1:8080", strings.Repeat("k", 64)))
-		}
+		r.Function = *f
+	} else {
+		r.Function.Properties = &serverless.Function{}
 	}
-	return env
+	return r.Environ()
 }
 
 var (
