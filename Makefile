@@ -6,7 +6,7 @@ VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 # Lambda runs arm64 (template Globals); the local cloud passes the host's GOARCH instead.
 LAMBDA_GOARCH ?= arm64
 ARTIFACTS_DIR ?= .build/$(LAMBDA_GOARCH)/$*
-GO_LDFLAGS := -s -w -X github.com/privacyportal/portal/functions/internal/buildinfo.Version=$(VERSION)
+GO_LDFLAGS := -s -w -X github.com/privacyportal/portal/internal/buildinfo.Version=$(VERSION)
 # lambda.norpc drops the legacy RPC transport provided.al2023 never uses: half the binary.
 GO_BUILD = CGO_ENABLED=0 GOOS=linux GOARCH=$(LAMBDA_GOARCH) go build -tags lambda.norpc -trimpath -ldflags="$(GO_LDFLAGS)"
 PORT ?= 8080
@@ -41,8 +41,8 @@ unit: ## Run the tests that need no emulator
 	go test -count=1 $$(go list ./... | grep -v /e2e)
 
 # Every fuzz target, as package:Target (go test -fuzz takes one target per run).
-FUZZ_TARGETS := functions/internal/apigw:FuzzDecodeJSON functions/internal/account:FuzzDecoders \
-	functions/internal/mail:FuzzBuildRawHeader
+FUZZ_TARGETS := internal/apigw:FuzzDecodeJSON internal/account:FuzzDecoders \
+	internal/mail:FuzzBuildRawHeader
 
 fuzz: ## Fuzz every request decoder and the mail header builder, FUZZ_TIME (executions or a duration) each
 	@for t in $(FUZZ_TARGETS); do \

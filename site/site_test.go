@@ -173,7 +173,7 @@ func policySources(tb testing.TB, lang string) map[string]string {
 }
 
 // catalog mirrors /policy/versions.json. Go's internal-package rule keeps this package from
-// importing functions/internal/policy, so the same file is also run through policy.Parse by
+// importing internal/policy, so the same file is also run through policy.Parse by
 // TestP25_SiteVersionsJSONParses in that package; here it is decoded strictly and checked
 // against the sources.
 type catalog struct {

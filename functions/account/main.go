@@ -9,9 +9,9 @@ import (
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/privacyportal/portal/functions/internal/account"
-	"github.com/privacyportal/portal/functions/internal/apigw"
-	"github.com/privacyportal/portal/functions/internal/wiring"
+	"github.com/privacyportal/portal/internal/account"
+	"github.com/privacyportal/portal/internal/apigw"
+	"github.com/privacyportal/portal/internal/wiring"
 )
 
 func main() {

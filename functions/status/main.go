@@ -10,12 +10,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/privacyportal/portal/functions/internal/apigw"
-	"github.com/privacyportal/portal/functions/internal/awsenv"
-	"github.com/privacyportal/portal/functions/internal/buildinfo"
-	"github.com/privacyportal/portal/functions/internal/policy"
-	"github.com/privacyportal/portal/functions/internal/s3"
-	"github.com/privacyportal/portal/functions/internal/status"
+	"github.com/privacyportal/portal/internal/apigw"
+	"github.com/privacyportal/portal/internal/awsenv"
+	"github.com/privacyportal/portal/internal/buildinfo"
+	"github.com/privacyportal/portal/internal/policy"
+	"github.com/privacyportal/portal/internal/s3"
+	"github.com/privacyportal/portal/internal/status"
 )
 
 func main() {

@@ -11,9 +11,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/privacyportal/portal/functions/internal/account"
-	"github.com/privacyportal/portal/functions/internal/awsenv"
-	"github.com/privacyportal/portal/functions/internal/dynamodb"
+	"github.com/privacyportal/portal/internal/account"
+	"github.com/privacyportal/portal/internal/awsenv"
+	"github.com/privacyportal/portal/internal/dynamodb"
 )
 
 func main() {

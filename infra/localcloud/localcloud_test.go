@@ -86,7 +86,7 @@ func startEchoCloud(t *testing.T) *localcloud.Cloud {
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
 	c, err := localcloud.Start(ctx, localcloud.Config{
-		Root: root, Template: path, FunctionsDirs: []string{"functions", "functions/internal/testfunctions"},
+		Root: root, Template: path, FunctionsDirs: []string{"functions", "internal/testfunctions"},
 		Prefix: "lc", Instances: 2, Logs: logs, Version: "test",
 	})
 	if err != nil {

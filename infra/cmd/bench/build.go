@@ -24,7 +24,7 @@ const (
 	hostArch   = runtime.GOARCH
 )
 
-var functionsDirs = []string{"functions", "functions/internal/benchfloor"}
+var functionsDirs = []string{"functions", "internal/benchfloor"}
 
 // elfMachine is what a bootstrap built for a GOARCH must say it is: a build that quietly
 // ignored the requested architecture would make the size comparison meaningless.

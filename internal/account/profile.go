@@ -1,0 +1,322 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/privacyportal/portal/internal/mail"
+	"github.com/privacyportal/portal/internal/privacy"
+)
+
+// View is the account page's data: everything the portal holds about the person (P15).
+type View struct {
+	SubjectID    string                  `json:"subjectId"`
+	Status       string                  `json:"status"`
+	CreatedAt    time.Time               `json:"createdAt"`
+	Profile      ProfileView             `json:"profile"`
+	Optional     map[string]OptionalView `json:"optional"`
+	PendingEmail string                  `json:"pendingEmail,omitempty"`
+	// Guardian is the guardian's address, held while their decision is pending.
+	Guardian *GuardianView `json:"guardian,omitempty"`
+	Consents []ConsentView `json:"consents"`
+	Sessions []SessionView `json:"sessions"`
+	Audit    []AuditView   `json:"audit"`
+}
+
+// GuardianView is a pending request for a guardian's consent.
+type GuardianView struct {
+	Email     string    `json:"email"`
+	ExpiresAt time.Time `json:"expiresAt"`
+}
+
+// ProfileView is the registration data.
+type ProfileView struct {
+	Name     string `json:"name"`
+	Email    string `json:"email"`
+	Username string `json:"username"`
+	Locale   string `json:"locale"`
+	AgeGroup string `json:"ageGroup"`
+}
+
+// OptionalView is an optional field with the consent it is kept under.
+type OptionalView struct {
+	Value         string    `json:"value"`
+	ConsentedAt   time.Time `json:"consentedAt"`
+	PolicyVersion string    `json:"policyVersion"`
+}
+
+// ConsentView is one consent ledger entry.
+type ConsentView struct {
+	Purpose       string    `json:"purpose"`
+	Granted       bool      `json:"granted"`
+	At            time.Time `json:"at"`
+	PolicyVersion string    `json:"policyVersion"`
+	Source        string    `json:"source,omitempty"`
+}
+
+// SessionView is a signed-in browser, without its token.
+type SessionView struct {
+	CreatedAt time.Time `json:"createdAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	Current   bool      `json:"current"`
+}
+
+// AuditView is one change to the account.
+type AuditView struct {
+	At     time.Time `json:"at"`
+	Action string    `json:"action"`
+	Fields []string  `json:"fields"`
+}
+
+// Get returns everything held about the caller.
+func (s *Service) Get(ctx context.Context, c Caller) (View, error) {
+	rec, err := s.Store.Record(ctx, c.Subject, s.Now())
+	if err != nil {
+		return View{}, err
+	}
+	a := rec.Account
+	v := View{
+		SubjectID: string(a.SubjectID), Status: string(a.Status), CreatedAt: a.CreatedAt,
+		Profile: ProfileView{
+			Name: a.Profile.Name, Email: a.Profile.Email, Username: a.Profile.Username,
+			Locale: a.Profile.Locale, AgeGroup: string(a.Profile.AgeGroup),
+		},
+		Optional:     map[string]OptionalView{},
+		PendingEmail: a.PendingEmail,
+		Consents:     []ConsentView{},
+		Sessions:     []SessionView{},
+		Audit:        []AuditView{},
+	}
+	for k, o := range a.Optional {
+		v.Optional[k] = OptionalView(o)
+	}
+	if g := rec.Guardian; g != nil {
+		v.Guardian = &GuardianView{Email: g.Email, ExpiresAt: g.ExpiresAt}
+	}
+	for _, e := range a.Consents {
+		v.Consents = append(v.Consents, ConsentView(e))
+	}
+	sort.SliceStable(v.Consents, func(i, j int) bool { return v.Consents[i].At.Before(v.Consents[j].At) })
+	for _, se := range a.Sessions {
+		v.Sessions = append(v.Sessions, SessionView{CreatedAt: se.CreatedAt, ExpiresAt: se.ExpiresAt, Current: se.TokenHash == c.TokenHash})
+	}
+	for _, e := range a.Audit {
+		f := e.Fields
+		if f == nil {
+			f = []string{}
+		}
+		sort.Strings(f)
+		v.Audit = append(v.Audit, AuditView{At: e.At, Action: e.Action, Fields: f})
+	}
+	sort.SliceStable(v.Audit, func(i, j int) bool { return v.Audit[i].At.Before(v.Audit[j].At) })
+	return v, nil
+}
+
+// UpdateInput is a partial update of the account: absent fields are left alone.
+type UpdateInput struct {
+	Name        *string  `json:"name"`
+	Username    *string  `json:"username"`
+	Locale      *string  `json:"locale"`
+	Email       *string  `json:"email"`
+	Mobile      *string  `json:"mobile"`
+	JobPosition *string  `json:"jobPosition"`
+	Company     *string  `json:"company"`
+	Education   *string  `json:"education"`
+	Consents    []string `json:"consents"`
+}
+
+func (in UpdateInput) optional() map[string]*string {
+	return map[string]*string{"mobile": in.Mobile, "jobPosition": in.JobPosition, "company": in.Company, "education": in.Education}
+}
+
+// Update corrects the caller's data (P16). Every change is validated and audited in the
+// subject's partition; a new e-mail address takes effect only once verified.
+func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, error) {
+	rec, err := s.Store.Record(ctx, c.Subject, s.Now())
+	if err != nil {
+		return View{}, err
+	}
+	a := rec.Account
+	now := s.Now()
+	var ch privacy.AccountChange
+	var fields []string
+	if in.Name != nil && strings.TrimSpace(*in.Name) != a.Profile.Name {
+		name := strings.TrimSpace(*in.Name)
+		if err := privacy.ValidateName("name", name); err != nil {
+			return View{}, err
+		}
+		ch.Name = &name
+		fields = append(fields, "name")
+	}
+	if in.Username != nil && strings.TrimSpace(*in.Username) != a.Profile.Username {
+		u := strings.TrimSpace(*in.Username)
+		if err := privacy.ValidateUsername("username", u); err != nil {
+			return View{}, err
+		}
+		ch.Username, ch.UsernameKey, ch.OldUsernameKey = &u, s.usernameKey(u), rec.UsernameKey
+		fields = append(fields, "username")
+	}
+	if in.Locale != nil && *in.Locale != a.Profile.Locale {
+		if err := privacy.ValidateLocale("locale", *in.Locale); err != nil {
+			return View{}, err
+		}
+		ch.Locale = in.Locale
+		fields = append(fields, "locale")
+	}
+
+	// Optional fields: a value needs its consent (given before, or now); "" deletes the value
+	// and withdraws the consent to keep it.
+	granted := privacy.ConsentState(a.Consents)
+	values := map[string]string{}
+	for k, v := range in.optional() {
+		if v != nil {
+			values[k] = strings.TrimSpace(*v)
+		}
+	}
+	if err := validateConsents(in.Consents, values, granted); err != nil {
+		return View{}, err
+	}
+	var version string
+	needVersion := len(in.Consents) > 0
+	for k, v := range values {
+		if _, had := a.Optional[k]; v != "" || had {
+			needVersion = true
+		}
+	}
+	if needVersion {
+		if version, err = s.policyVersion(ctx); err != nil {
+			return View{}, err
+		}
+	}
+	for _, p := range in.Consents {
+		if !granted[p] {
+			ch.Consents = append(ch.Consents, privacy.ConsentEntry{Purpose: p, Granted: true, At: now, PolicyVersion: version, Source: "account"})
+			fields = append(fields, "consent:"+p)
+		}
+	}
+	for _, f := range privacy.OptionalFields {
+		v, set := values[f.Key]
+		if !set {
+			continue
+		}
+		old, had := a.Optional[f.Key]
+		switch {
+		case v == "" && had:
+			ch.DeleteOptional = append(ch.DeleteOptional, f.Key)
+			ch.Consents = append(ch.Consents, privacy.ConsentEntry{Purpose: f.Purpose.ID, Granted: false, At: now, PolicyVersion: version, Source: "account"})
+			fields = append(fields, f.Key, "consent:"+f.Purpose.ID)
+		case v != "" && (!had || v != old.Value):
+			if ch.SetOptional == nil {
+				ch.SetOptional = map[string]privacy.OptionalValue{}
+			}
+			consentedAt := old.ConsentedAt
+			if !had || slices.Contains(in.Consents, f.Purpose.ID) {
+				consentedAt = now
+			}
+			ch.SetOptional[f.Key] = privacy.OptionalValue{Value: v, ConsentedAt: consentedAt, PolicyVersion: version}
+			fields = append(fields, f.Key)
+		}
+	}
+
+	var newEmail, newCode string
+	if in.Email != nil && privacy.CanonicalEmail(*in.Email) != privacy.CanonicalEmail(a.Profile.Email) {
+		newEmail = privacy.NormalizeEmail(*in.Email)
+		if err := privacy.ValidateEmail("email", newEmail); err != nil {
+			return View{}, err
+		}
+		// Each change mails a code to an address of the caller's choosing: limited per account
+		// and per address named.
+		if err := s.limit(ctx, "email-change", string(c.Subject), s.Limits.EmailChangePerAccount); err != nil {
+			return View{}, err
+		}
+		if err := s.limit(ctx, "mail-to", privacy.CanonicalEmail(newEmail), s.Limits.MailPerRecipient); err != nil {
+			return View{}, err
+		}
+		v, code, _ := s.newVerification(c.Subject, privacy.VerifyNewEmail)
+		v.NewEmail, v.NewEmailKey = newEmail, s.emailKey(newEmail)
+		ch.Verification, ch.PendingEmail, newCode = &v, &newEmail, code
+		fields = append(fields, "pendingEmail")
+	}
+	if len(fields) == 0 {
+		return s.Get(ctx, c)
+	}
+	action := actionProfileUpdated
+	if newEmail != "" && len(fields) == 1 {
+		action = actionEmailRequested
+	}
+	ch.Audit = s.audit(action, fields...)
+	if err := s.Store.Update(ctx, c.Subject, ch); err != nil {
+		switch {
+		case errors.Is(err, privacy.ErrUsernameTaken):
+			return View{}, privacy.FieldError("username", "is taken: choose another")
+		case errors.Is(err, privacy.ErrStale):
+			return View{}, privacy.Errorf(privacy.Conflict, "Your account changed while you were editing it. Reload and try again.")
+		}
+		return View{}, err
+	}
+	logged("account updated", c.Subject, "fields", len(fields))
+	if newEmail != "" {
+		p := a.Profile
+		if err := s.send(ctx, mail.Message{To: newEmail, Locale: p.Locale, Kind: mail.EmailChangeVerify, Data: mail.Data{
+			Name: p.Name, Code: newCode, Minutes: s.codeMinutes(),
+		}}); err != nil {
+			return View{}, err
+		}
+		// Contact is left empty: the notice then points at the operator's contact address,
+		// the right place for someone whose account may have been taken over.
+		if err := s.send(ctx, mail.Message{To: p.Email, Locale: p.Locale, Kind: mail.EmailChangeNotice, Data: mail.Data{
+			Name: p.Name,
+		}}); err != nil {
+			return View{}, err
+		}
+	}
+	return s.Get(ctx, c)
+}
+
+// ConfirmEmailInput confirms a pending e-mail change.
+type ConfirmEmailInput struct {
+	Code string `json:"code"`
+}
+
+// ConfirmEmail makes a pending new address the account's address, once its code is right.
+func (s *Service) ConfirmEmail(ctx context.Context, c Caller, in ConfirmEmailInput) (View, error) {
+	code := strings.TrimSpace(in.Code)
+	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+		return View{}, privacy.FieldError("code", "is the 6-digit number from the mail")
+	}
+	if err := s.limit(ctx, "email-confirm", string(c.Subject), s.Limits.ConfirmPerAccount); err != nil {
+		return View{}, err
+	}
+	rec, err := s.Store.Record(ctx, c.Subject, s.Now())
+	if err != nil {
+		return View{}, err
+	}
+	v, ok := rec.Verifications[privacy.VerifyNewEmail]
+	if !ok || !v.Usable(s.Now()) {
+		return View{}, errInvalidCode
+	}
+	if !privacy.Equal(s.secretHash(domainCode, c.Subject, string(privacy.VerifyNewEmail), code), v.CodeHash) {
+		n, err := s.Store.FailVerification(ctx, c.Subject, privacy.VerifyNewEmail)
+		if err != nil && !errors.Is(err, privacy.ErrStale) {
+			return View{}, err
+		}
+		if left := privacy.MaxCodeAttempts - n; left > 0 {
+			return View{}, privacy.FieldError("code", "The code is not right. You can try %d more times.", left)
+		}
+		return View{}, privacy.FieldError("code", "Too many wrong codes: change the address again to get a new code.")
+	}
+	switch err := s.Store.ConfirmNewEmail(ctx, c.Subject, v, rec.EmailKey, s.audit(actionEmailChanged, "email")); {
+	case errors.Is(err, privacy.ErrEmailTaken):
+		return View{}, privacy.FieldError("email", "That address already has an account.")
+	case errors.Is(err, privacy.ErrStale):
+		return View{}, errInvalidCode
+	case err != nil:
+		return View{}, err
+	}
+	logged("e-mail changed", c.Subject)
+	return s.Get(ctx, c)
+}

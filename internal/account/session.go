@@ -1,0 +1,151 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"github.com/privacyportal/portal/internal/password"
+	"github.com/privacyportal/portal/internal/privacy"
+)
+
+// SignInInput is the sign-in form: an e-mail address or a username, and the password.
+type SignInInput struct {
+	Login    string `json:"login"`
+	Password string `json:"password"`
+}
+
+// Problem types of the two sign-in refusals a page must tell apart.
+const (
+	ProblemUnverified      = "/api/problems/email-unverified"
+	ProblemGuardianPending = "/api/problems/guardian-pending"
+)
+
+var errSignIn = privacy.Errorf(privacy.Unauthorized, "The e-mail/username or password is not right.")
+
+// SignedIn is a new session: Cookie is what the browser keeps ("<subject>.<token>").
+type SignedIn struct {
+	Cookie  string
+	Session privacy.Session
+}
+
+// SignIn checks a login and password and opens a session. Failures never say which part was
+// wrong, and an unknown login costs the same password hashing as a known one.
+func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (SignedIn, error) {
+	if err := s.limit(ctx, "signin-ip", clientIP, s.Limits.SignInPerIP); err != nil {
+		return SignedIn{}, err
+	}
+	login := strings.TrimSpace(in.Login)
+	if login == "" {
+		return SignedIn{}, privacy.FieldError("login", "is required: your e-mail address or username")
+	}
+	if in.Password == "" {
+		return SignedIn{}, privacy.FieldError("password", "is required")
+	}
+	if len(login) > 254 || len(in.Password) > password.MaxLen {
+		return SignedIn{}, errSignIn
+	}
+	// Per login and client address: guessing from one place is slow, and nobody can lock
+	// a person out from one place either.
+	if err := s.limit(ctx, "signin-login", strings.ToLower(login)+"|"+clientIP, s.Limits.SignInPerLogin); err != nil {
+		return SignedIn{}, err
+	}
+	var id privacy.SubjectID
+	var err error
+	if strings.Contains(login, "@") {
+		id, err = s.Store.SubjectByEmail(ctx, s.emailKey(login))
+	} else {
+		id, err = s.Store.SubjectByUsername(ctx, s.usernameKey(login))
+	}
+	if err != nil && !isNotFound(err) {
+		return SignedIn{}, err
+	}
+	// All attempts on one account, from anywhere, by e-mail or username alike; a login with no
+	// account is counted the same way, so the limit cannot tell which logins exist.
+	bucket := "login:" + strings.ToLower(login)
+	if id != "" {
+		bucket = string(id)
+	}
+	if err := s.limit(ctx, "signin-account", bucket, s.Limits.SignInPerAccount); err != nil {
+		return SignedIn{}, err
+	}
+	if id == "" {
+		password.Check(in.Password, password.DummyHash())
+		return SignedIn{}, errSignIn
+	}
+	rec, err := s.Store.Login(ctx, id, s.Now())
+	if isNotFound(err) {
+		password.Check(in.Password, password.DummyHash())
+		return SignedIn{}, errSignIn
+	}
+	if err != nil {
+		return SignedIn{}, err
+	}
+	if !password.Check(in.Password, rec.PasswordHash) {
+		return SignedIn{}, errSignIn
+	}
+	// The password is right: from here on the answer may say what the account needs.
+	switch rec.Account.Status {
+	case privacy.StatusUnverified:
+		// A new code at most as often as "send a new code" allows: each one mails the address.
+		err := s.limit(ctx, "resend-email", privacy.CanonicalEmail(rec.Account.Profile.Email), s.Limits.ResendPerEmail)
+		if err == nil {
+			err = s.sendNewCode(ctx, rec.Account)
+		}
+		msg := "Verify your e-mail address first: we have sent you a new code."
+		switch {
+		case privacy.ErrorCode(err) == privacy.RateLimited:
+			msg = "Verify your e-mail address first, with the latest code we sent you."
+		case err != nil:
+			return SignedIn{}, err
+		}
+		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemUnverified, Message: msg}
+	case privacy.StatusPending:
+		return SignedIn{}, &privacy.Error{Code: privacy.Forbidden, Type: ProblemGuardianPending, Message: "Your account is waiting for your parent or guardian to agree. We have mailed them."}
+	case privacy.StatusActive:
+	default: // being erased
+		return SignedIn{}, errSignIn
+	}
+	token := privacy.NewToken()
+	now := s.Now()
+	sess := privacy.Session{TokenHash: s.Keys.Hash(domainSession, token), CreatedAt: now, ExpiresAt: now.Add(s.Config.SessionTTL)}
+	if err := s.Store.PutSession(ctx, id, sess); err != nil {
+		return SignedIn{}, err
+	}
+	logged("signed in", id)
+	return SignedIn{Cookie: string(id) + "." + token, Session: sess}, nil
+}
+
+// Caller is a signed-in request's subject and session.
+type Caller struct {
+	Subject   privacy.SubjectID
+	TokenHash string
+}
+
+// Authenticate turns a session cookie into its caller; a missing, forged, revoked or expired
+// session is Unauthorized.
+func (s *Service) Authenticate(ctx context.Context, cookie string) (Caller, error) {
+	id, token, ok := splitToken(cookie)
+	if !ok {
+		return Caller{}, privacy.Errorf(privacy.Unauthorized, "Sign in first.")
+	}
+	h := s.Keys.Hash(domainSession, token)
+	if _, err := s.Store.Session(ctx, id, h, s.Now()); err != nil {
+		if errors.Is(err, privacy.ErrStale) {
+			return Caller{}, privacy.Errorf(privacy.Unauthorized, "Your session has ended. Sign in again.")
+		}
+		return Caller{}, err
+	}
+	return Caller{Subject: id, TokenHash: h}, nil
+}
+
+// SignOut revokes the caller's session.
+func (s *Service) SignOut(ctx context.Context, c Caller) error {
+	return s.Store.DeleteSession(ctx, c.Subject, c.TokenHash)
+}
+
+// SignOutEverywhere revokes every session of the caller.
+func (s *Service) SignOutEverywhere(ctx context.Context, c Caller) error {
+	logged("signed out everywhere", c.Subject)
+	return s.Store.DeleteSessions(ctx, c.Subject)
+}

@@ -1,0 +1,581 @@
+package mail_test
+
+import (
+	"bytes"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"mime/multipart"
+	"mime/quotedprintable"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	portalmail "github.com/privacyportal/portal/internal/mail"
+)
+
+var op = portalmail.Operator{
+	Name:    "Privacy Portal",
+	Contact: "privacy@portal.example",
+	SiteURL: "https://portal.example/",
+}
+
+// fullData fills every field with a distinct value, so a test can tell which fields a mail
+// shows and which it must not.
+func fullData() portalmail.Data {
+	return portalmail.Data{
+		Name:       "Ada Lovelace",
+		Code:       "482915",
+		Link:       "https://portal.example/verify/#token=tok-link-5b1e",
+		SignInLink: "https://portal.example/signin/?from=mail",
+		ChildName:  "Little Tom",
+		Contact:    "security@portal.example",
+		Minutes:    17,
+		Days:       9,
+	}
+}
+
+// uses lists the Data fields each kind shows; every other string field must not appear.
+var uses = map[portalmail.Kind][]string{
+	portalmail.VerifyEmail:       {"Name", "Code", "Link", "Minutes"},
+	portalmail.AlreadyRegistered: {"Name", "SignInLink"},
+	portalmail.GuardianConsent:   {"ChildName", "Link", "Days"},
+	portalmail.GuardianDecision:  {"ChildName"},
+	portalmail.EmailChangeVerify: {"Name", "Code", "Minutes"},
+	portalmail.EmailChangeNotice: {"Name", "Contact"},
+}
+
+func field(d portalmail.Data, name string) string {
+	switch name {
+	case "Name":
+		return d.Name
+	case "Code":
+		return d.Code
+	case "Link":
+		return d.Link
+	case "SignInLink":
+		return d.SignInLink
+	case "ChildName":
+		return d.ChildName
+	case "Contact":
+		return d.Contact
+	case "Minutes":
+		return strconv.Itoa(d.Minutes)
+	case "Days":
+		return strconv.Itoa(d.Days)
+	}
+	panic("no field " + name)
+}
+
+var urlRE = regexp.MustCompile(`(?i)\bhttps?://[^\s"'<>]+`)
+
+func TestRender(t *testing.T) {
+	type tc struct {
+		name      string
+		locale    string
+		wantLang  string
+		kind      portalmail.Kind
+		confirmed bool
+	}
+	var tests []tc
+	for _, loc := range []string{portalmail.English, portalmail.Chinese} {
+		for _, k := range portalmail.Kinds() {
+			tests = append(tests, tc{fmt.Sprintf("%s/%s", k, loc), loc, loc, k, false})
+			if k == portalmail.GuardianDecision {
+				tests = append(tests, tc{fmt.Sprintf("%s confirmed/%s", k, loc), loc, loc, k, true})
+			}
+		}
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := fullData()
+			d.Confirmed = tc.confirmed
+			r, err := portalmail.Render(op, portalmail.Message{To: "ada@example.com", Locale: tc.locale, Kind: tc.kind, Data: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.To != "ada@example.com" {
+				t.Errorf("To = %q", r.To)
+			}
+			if r.Subject == "" || r.Text == "" || r.HTML == "" {
+				t.Fatalf("empty part: subject %q, text %d bytes, HTML %d bytes", r.Subject, len(r.Text), len(r.HTML))
+			}
+			if strings.ContainsAny(r.Subject, "\r\n") {
+				t.Errorf("subject has a line break: %q", r.Subject)
+			}
+			plainHTML := html.UnescapeString(r.HTML)
+			// Every mail says who sent it and how to reach them.
+			for _, want := range append([]string{op.Name, op.Contact, op.SiteURL}, wanted(d, tc.kind)...) {
+				if !strings.Contains(r.Text, want) {
+					t.Errorf("text lacks %q:\n%s", want, r.Text)
+				}
+				if !strings.Contains(plainHTML, want) {
+					t.Errorf("HTML lacks %q:\n%s", want, r.HTML)
+				}
+			}
+			for _, name := range []string{"Name", "Code", "Link", "SignInLink", "ChildName", "Contact"} {
+				if slices.Contains(uses[tc.kind], name) {
+					continue
+				}
+				if v := field(d, name); strings.Contains(r.Text, v) || strings.Contains(plainHTML, v) {
+					t.Errorf("%s mail shows Data.%s, which it must not", tc.kind, name)
+				}
+			}
+			if got := r.Headers["Content-Language"]; got != tc.wantLang {
+				t.Errorf("Content-Language = %q, want %q", got, tc.wantLang)
+			}
+
+			// Accessible HTML: the language, a real title, a heading; no layout tables.
+			for _, want := range []string{
+				"<!DOCTYPE html>",
+				`<html lang="` + tc.wantLang + `">`,
+				"<title>" + html.EscapeString(r.Subject) + "</title>",
+				"<h1",
+				`<meta charset="utf-8">`,
+			} {
+				if !strings.Contains(r.HTML, want) {
+					t.Errorf("HTML lacks %s", want)
+				}
+			}
+			// Nothing that loads or runs anything (promise P08).
+			lower := strings.ToLower(r.HTML)
+			for _, bad := range []string{"<img", "<table", "<script", "<link", "<iframe", "<object", "<form", "src=", "url(", "@import", "background="} {
+				if strings.Contains(lower, bad) {
+					t.Errorf("HTML contains %s", bad)
+				}
+			}
+			allowed := []string{op.SiteURL, d.Link, d.SignInLink}
+			for _, body := range []string{r.Text, plainHTML} {
+				for _, u := range urlRE.FindAllString(body, -1) {
+					if !slices.Contains(allowed, u) {
+						t.Errorf("URL %q is none of the given links", u)
+					}
+				}
+			}
+			if tc.kind == portalmail.VerifyEmail || tc.kind == portalmail.EmailChangeVerify {
+				// The code stands on a line of its own in the text, and in its own
+				// paragraph in the HTML.
+				if !strings.Contains(r.Text, "\n    "+d.Code+"\n") {
+					t.Errorf("text does not set the code apart:\n%s", r.Text)
+				}
+				if !regexp.MustCompile(`<p style="[^"]*font-size:30px[^"]*">` + d.Code + `</p>`).MatchString(r.HTML) {
+					t.Errorf("HTML does not set the code apart:\n%s", r.HTML)
+				}
+			}
+		})
+	}
+}
+
+// wanted is what a mail of kind k must show from d.
+func wanted(d portalmail.Data, k portalmail.Kind) []string {
+	var out []string
+	for _, name := range uses[k] {
+		out = append(out, field(d, name))
+	}
+	return out
+}
+
+func TestRenderGuardianDecision(t *testing.T) {
+	tests := []struct {
+		name      string
+		locale    string
+		confirmed bool
+		want      string
+	}{
+		{"confirmed", "en", true, "It is now active."},
+		{"refused", "en", false, "We have deleted it"},
+		{"confirmed zh", "zh-CN", true, "该账户现已启用"},
+		{"refused zh", "zh-CN", false, "我们已删除该账户"},
+	}
+	subjects := map[string]bool{}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := portalmail.Data{ChildName: "Tom", Confirmed: tc.confirmed}
+			r, err := portalmail.Render(op, portalmail.Message{To: "parent@example.com", Locale: tc.locale, Kind: portalmail.GuardianDecision, Data: d})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(r.Text, tc.want) || !strings.Contains(r.HTML, tc.want) {
+				t.Errorf("mail lacks %q:\n%s", tc.want, r.Text)
+			}
+			subjects[r.Subject] = true
+		})
+	}
+	if len(subjects) != len(tests) {
+		t.Errorf("confirmed and refused share a subject: %v", subjects)
+	}
+}
+
+func TestRenderEscapesHTML(t *testing.T) {
+	const evil = "<script>alert(1)</script>"
+	for _, loc := range []string{portalmail.English, portalmail.Chinese} {
+		for _, k := range portalmail.Kinds() {
+			t.Run(fmt.Sprintf("%s/%s", k, loc), func(t *testing.T) {
+				d := fullData()
+				d.Name, d.ChildName = evil, evil
+				r, err := portalmail.Render(op, portalmail.Message{To: "ada@example.com", Locale: loc, Kind: k, Data: d})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if strings.Contains(strings.ToLower(r.HTML), "<script") {
+					t.Errorf("HTML has a live script tag:\n%s", r.HTML)
+				}
+				if slices.Contains(uses[k], "Name") || slices.Contains(uses[k], "ChildName") {
+					if !strings.Contains(r.HTML, "&lt;script&gt;alert(1)&lt;/script&gt;") {
+						t.Errorf("HTML does not show the escaped name:\n%s", r.HTML)
+					}
+					// Plain text is not HTML: the name appears as typed.
+					if !strings.Contains(r.Text, evil) {
+						t.Errorf("text does not show the name as typed")
+					}
+				}
+			})
+		}
+	}
+}
+
+func TestRenderLocale(t *testing.T) {
+	tests := []struct {
+		locale  string
+		want    string
+		wantErr bool
+	}{
+		{"", "en", false},
+		{"en", "en", false},
+		{"en-GB", "en", false},
+		{"fr", "en", false},
+		{"zh-TW", "en", false},
+		{"zh", "zh-CN", false},
+		{"zh-CN", "zh-CN", false},
+		{"zh-cn", "zh-CN", false},
+		{"ZH-CN", "zh-CN", false},
+		{"zh_CN", "zh-CN", false},
+		{"zh-Hans", "zh-CN", false},
+		{"zh-CN\r\nBcc: x@example.com", "", true},
+		{"../../etc/passwd", "", true},
+		{"中文", "", true},
+		{"en-", "", true},
+	}
+	for _, tc := range tests {
+		t.Run(strconv.Quote(tc.locale), func(t *testing.T) {
+			r, err := portalmail.Render(op, portalmail.Message{To: "ada@example.com", Locale: tc.locale, Kind: portalmail.VerifyEmail, Data: fullData()})
+			if tc.wantErr {
+				if err == nil {
+					t.Fatalf("Render accepted locale %q", tc.locale)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Headers["Content-Language"]; got != tc.want {
+				t.Errorf("locale = %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func TestRenderRefuses(t *testing.T) {
+	d := fullData()
+	with := func(f func(*portalmail.Data)) portalmail.Data {
+		c := d
+		f(&c)
+		return c
+	}
+	opWith := func(f func(*portalmail.Operator)) portalmail.Operator {
+		c := op
+		f(&c)
+		return c
+	}
+	tests := []struct {
+		name string
+		op   portalmail.Operator
+		kind portalmail.Kind
+		data portalmail.Data
+	}{
+		{"unknown kind", op, "password_reset", d},
+		{"empty kind", op, "", d},
+		{"verify without code", op, portalmail.VerifyEmail, with(func(d *portalmail.Data) { d.Code = "" })},
+		{"verify without link", op, portalmail.VerifyEmail, with(func(d *portalmail.Data) { d.Link = "" })},
+		{"verify without minutes", op, portalmail.VerifyEmail, with(func(d *portalmail.Data) { d.Minutes = 0 })},
+		{"already registered without sign-in link", op, portalmail.AlreadyRegistered, with(func(d *portalmail.Data) { d.SignInLink = "" })},
+		{"guardian without child name", op, portalmail.GuardianConsent, with(func(d *portalmail.Data) { d.ChildName = "" })},
+		{"guardian without days", op, portalmail.GuardianConsent, with(func(d *portalmail.Data) { d.Days = 0 })},
+		{"decision without child name", op, portalmail.GuardianDecision, with(func(d *portalmail.Data) { d.ChildName = "" })},
+		{"change without code", op, portalmail.EmailChangeVerify, with(func(d *portalmail.Data) { d.Code = "" })},
+		{"javascript link", op, portalmail.VerifyEmail, with(func(d *portalmail.Data) { d.Link = "javascript:alert(1)" })},
+		{"relative link", op, portalmail.GuardianConsent, with(func(d *portalmail.Data) { d.Link = "/guardian/#token=x" })},
+		{"link with a line break", op, portalmail.VerifyEmail, with(func(d *portalmail.Data) { d.Link = "https://portal.example/\nhttps://evil.example/" })},
+		{"bad sign-in link", op, portalmail.AlreadyRegistered, with(func(d *portalmail.Data) { d.SignInLink = "ftp://portal.example/" })},
+		{"operator without name", opWith(func(o *portalmail.Operator) { o.Name = "" }), portalmail.VerifyEmail, d},
+		{"operator name with a line break", opWith(func(o *portalmail.Operator) { o.Name = "Portal\r\nBcc: x@example.com" }), portalmail.VerifyEmail, d},
+		{"operator without contact", opWith(func(o *portalmail.Operator) { o.Contact = "" }), portalmail.VerifyEmail, d},
+		{"operator without site", opWith(func(o *portalmail.Operator) { o.SiteURL = "" }), portalmail.VerifyEmail, d},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := portalmail.Render(tc.op, portalmail.Message{To: "ada@example.com", Locale: "en", Kind: tc.kind, Data: tc.data})
+			if err == nil {
+				t.Fatal("Render accepted it")
+			}
+			for _, secret := range []string{"ada@example.com", d.Name, d.Code, d.Link, d.SignInLink, d.ChildName, "token"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q repeats personal data", err)
+				}
+			}
+		})
+	}
+}
+
+func TestBuildRaw(t *testing.T) {
+	now := time.Date(2027, 3, 3, 9, 30, 15, 0, time.FixedZone("CST", 8*3600))
+	long := op
+	long.Name = "一个名字很长很长的隐私门户运营者有限公司（用于测试主题折行）"
+	tests := []struct {
+		name   string
+		op     portalmail.Operator
+		locale string
+		from   string
+	}{
+		{"english", op, "en", "Privacy Portal <no-reply@mail.portal.example>"},
+		{"chinese", op, "zh-CN", "no-reply@mail.portal.example"},
+		{"chinese, long subject folded", long, "zh-CN", "隐私门户 <no-reply@mail.portal.example>"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := portalmail.Render(tc.op, portalmail.Message{To: "Ada <ada@example.com>", Locale: tc.locale, Kind: portalmail.VerifyEmail, Data: fullData()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.Headers["List-Unsubscribe"] = "<https://portal.example/api/unsubscribe?t=abc>, <mailto:unsubscribe@portal.example?subject=t-abc>"
+			r.Headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+			raw, err := portalmail.BuildRaw(tc.from, r, now)
+			if err != nil {
+				t.Fatal(err)
+			}
+			// 7-bit clean, and no line over RFC 5322's hard limit; quoted-printable keeps body
+			// lines to 76.
+			head, body, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+			for i, line := range bytes.Split(raw, []byte("\r\n")) {
+				if len(line) > 998 {
+					t.Errorf("line %d is %d bytes long", i+1, len(line))
+				}
+				for _, c := range line {
+					if c >= 0x80 || c == '\n' || c == '\r' || c == 0 {
+						t.Fatalf("line %d is not 7-bit clean: %q", i+1, line)
+					}
+				}
+			}
+			for _, line := range bytes.Split(body, []byte("\r\n")) {
+				if len(line) > 76 {
+					t.Errorf("body line is %d bytes long: %q", len(line), line)
+				}
+			}
+			if tc.op.Name == long.Name && !regexp.MustCompile(`(?m)^Subject: .*\r\n\s`).Match(head) {
+				t.Errorf("long subject is not folded:\n%s", head)
+			}
+
+			m, err := mail.ReadMessage(bytes.NewReader(raw))
+			if err != nil {
+				t.Fatal(err)
+			}
+			from, err := m.Header.AddressList("From")
+			if err != nil || len(from) != 1 {
+				t.Fatalf("From = %v, %v", from, err)
+			}
+			wantFrom, _ := mail.ParseAddress(tc.from)
+			if *from[0] != *wantFrom {
+				t.Errorf("From = %v, want %v", from[0], wantFrom)
+			}
+			to, err := m.Header.AddressList("To")
+			if err != nil || len(to) != 1 || to[0].Address != "ada@example.com" || to[0].Name != "Ada" {
+				t.Errorf("To = %v, %v", to, err)
+			}
+			rawSubject := m.Header.Get("Subject")
+			if tc.locale == "zh-CN" && !strings.HasPrefix(rawSubject, "=?utf-8?b?") {
+				t.Errorf("Chinese subject is not RFC 2047 encoded: %q", rawSubject)
+			}
+			subject, err := new(mime.WordDecoder).DecodeHeader(rawSubject)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if subject != r.Subject {
+				t.Errorf("decoded subject = %q, want %q", subject, r.Subject)
+			}
+			if date, err := m.Header.Date(); err != nil || !date.Equal(now) {
+				t.Errorf("Date = %v, %v; want %v", date, err, now)
+			}
+			if id := m.Header.Get("Message-ID"); !regexp.MustCompile(`^<[a-z2-7]{26}@mail\.portal\.example>$`).MatchString(id) {
+				t.Errorf("Message-ID = %q", id)
+			}
+			if v := m.Header.Get("MIME-Version"); v != "1.0" {
+				t.Errorf("MIME-Version = %q", v)
+			}
+			for name, want := range r.Headers {
+				if got := m.Header[name]; len(got) != 1 || got[0] != want {
+					t.Errorf("%s = %q, want [%q]", name, got, want)
+				}
+			}
+
+			mediaType, params, err := mime.ParseMediaType(m.Header.Get("Content-Type"))
+			if err != nil || mediaType != "multipart/alternative" || params["boundary"] == "" {
+				t.Fatalf("Content-Type = %q, %v", m.Header.Get("Content-Type"), err)
+			}
+			mr := multipart.NewReader(m.Body, params["boundary"])
+			for _, want := range []struct{ ctype, body string }{
+				{"text/plain", r.Text},
+				{"text/html", r.HTML},
+			} {
+				// NextRawPart: NextPart would decode quoted-printable itself and hide the header.
+				p, err := mr.NextRawPart()
+				if err != nil {
+					t.Fatal(err)
+				}
+				ct, ctParams, err := mime.ParseMediaType(p.Header.Get("Content-Type"))
+				if err != nil || ct != want.ctype || ctParams["charset"] != "utf-8" {
+					t.Errorf("part Content-Type = %q, want %s; charset=utf-8", p.Header.Get("Content-Type"), want.ctype)
+				}
+				if cte := p.Header.Get("Content-Transfer-Encoding"); cte != "quoted-printable" {
+					t.Errorf("Content-Transfer-Encoding = %q", cte)
+				}
+				got, err := io.ReadAll(quotedprintable.NewReader(p))
+				if err != nil {
+					t.Fatal(err)
+				}
+				// On the wire, text is in canonical form (RFC 2045): every line ends in CRLF.
+				if want := strings.ReplaceAll(want.body, "\n", "\r\n"); string(got) != want {
+					t.Errorf("%s part decodes to\n%q\nwant\n%q", want, got, want)
+				}
+			}
+			if _, err := mr.NextRawPart(); err != io.EOF {
+				t.Errorf("a third part, or a broken end: %v", err)
+			}
+		})
+	}
+}
+
+func TestBuildRawMessageIDsDiffer(t *testing.T) {
+	r := mustRender(t, "en")
+	now := time.Now()
+	a, b := mustBuild(t, r, now), mustBuild(t, r, now)
+	if a.Header.Get("Message-ID") == b.Header.Get("Message-ID") {
+		t.Error("two messages share a Message-ID")
+	}
+}
+
+func TestBuildRawRefuses(t *testing.T) {
+	const from = "Privacy Portal <no-reply@portal.example>"
+	base := mustRender(t, "en")
+	header := func(name, value string) portalmail.Rendered {
+		r := base
+		r.Headers = map[string]string{name: value}
+		return r
+	}
+	with := func(f func(*portalmail.Rendered)) portalmail.Rendered {
+		r := base
+		f(&r)
+		return r
+	}
+	const inject = "\r\nBcc: victim@example.net"
+	tests := []struct {
+		name string
+		from string
+		r    portalmail.Rendered
+	}{
+		{"CRLF in a header value", from, header("List-Unsubscribe", "<https://portal.example/u>"+inject)},
+		{"LF in a header value", from, header("List-Unsubscribe", "<https://portal.example/u>\nBcc: victim@example.net")},
+		{"CR in a header value", from, header("X-Campaign", "a\rBcc: victim@example.net")},
+		{"CRLF in a header name", from, header("X-A"+inject, "y")},
+		{"colon in a header name", from, header("Bcc: victim@example.net", "y")},
+		{"space in a header name", from, header("X Campaign", "y")},
+		{"empty header name", from, header("", "y")},
+		{"a Bcc header", from, header("bcc", "victim@example.net")},
+		{"a Cc header", from, header("Cc", "victim@example.net")},
+		{"a second From", from, header("FROM", "boss@portal.example")},
+		{"a second Subject", from, header("Subject", "Urgent")},
+		{"a Content-Type", from, header("content-type", "text/plain")},
+		{"non-ASCII header value", from, header("X-Note", "退订")},
+		{"NUL in a header value", from, header("X-Note", "a\x00b")},
+		{"overlong header", from, header("X-Note", strings.Repeat("a", 1000))},
+		{"CRLF in the subject", from, with(func(r *portalmail.Rendered) { r.Subject = "Hi" + inject })},
+		{"empty subject", from, with(func(r *portalmail.Rendered) { r.Subject = " " })},
+		{"no HTML", from, with(func(r *portalmail.Rendered) { r.HTML = "" })},
+		{"CRLF in To", from, with(func(r *portalmail.Rendered) { r.To = "ada@example.com" + inject })},
+		{"two recipients in To", from, with(func(r *portalmail.Rendered) { r.To = "ada@example.com, victim@example.net" })},
+		{"To is not an address", from, with(func(r *portalmail.Rendered) { r.To = "ada at example.com" })},
+		{"empty To", from, with(func(r *portalmail.Rendered) { r.To = "" })},
+		{"CRLF in From", "no-reply@portal.example" + inject, base},
+		{"From is not an address", "Privacy Portal", base},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			raw, err := portalmail.BuildRaw(tc.from, tc.r, time.Now())
+			if err == nil {
+				t.Fatalf("BuildRaw accepted it:\n%s", raw)
+			}
+			for _, secret := range []string{"victim@example.net", "ada@example.com", "ada at example.com"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("error %q repeats an address", err)
+				}
+			}
+		})
+	}
+}
+
+// FuzzBuildRawHeader checks that no header value, however built, adds a header of its own:
+// either BuildRaw refuses it, or the message has exactly the headers it should.
+func FuzzBuildRawHeader(f *testing.F) {
+	for _, s := range []string{"<https://portal.example/u>", "a\r\nBcc: x@y.z", "a\nb", "a\rb", "\t", "=?utf-8?q?x?=", "a\x85b", "\u2028"} {
+		f.Add("X-Test", s)
+	}
+	r := mustRender(f, "en")
+	f.Fuzz(func(t *testing.T, name, value string) {
+		r := r
+		r.Headers = map[string]string{name: value}
+		raw, err := portalmail.BuildRaw("no-reply@portal.example", r, time.Unix(0, 0))
+		if err != nil {
+			return
+		}
+		m, err := mail.ReadMessage(bytes.NewReader(raw))
+		if err != nil {
+			t.Fatalf("unreadable message: %v", err)
+		}
+		if len(m.Header) != 8 {
+			keys := make([]string, 0, len(m.Header))
+			for k := range m.Header {
+				keys = append(keys, k)
+			}
+			t.Fatalf("header %q: %q gave headers %q", name, value, keys)
+		}
+		if to, err := m.Header.AddressList("To"); err != nil || len(to) != 1 {
+			t.Fatalf("To = %v, %v", to, err)
+		}
+	})
+}
+
+func mustRender(tb testing.TB, locale string) portalmail.Rendered {
+	tb.Helper()
+	r, err := portalmail.Render(op, portalmail.Message{To: "ada@example.com", Locale: locale, Kind: portalmail.VerifyEmail, Data: fullData()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return r
+}
+
+func mustBuild(tb testing.TB, r portalmail.Rendered, now time.Time) *mail.Message {
+	tb.Helper()
+	raw, err := portalmail.BuildRaw("no-reply@portal.example", r, now)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	m, err := mail.ReadMessage(bytes.NewReader(raw))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return m
+}

@@ -1,0 +1,52 @@
+// Package s3 implements the portal's object storage on Amazon S3.
+package s3
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/s3/types"
+
+	"github.com/privacyportal/portal/internal/privacy"
+)
+
+// GetObjectAPI is the part of the S3 client Objects uses.
+type GetObjectAPI interface {
+	GetObject(ctx context.Context, in *awss3.GetObjectInput, optFns ...func(*awss3.Options)) (*awss3.GetObjectOutput, error)
+}
+
+// Objects reads objects from one bucket.
+type Objects struct {
+	Client GetObjectAPI
+	Bucket string
+	// MaxBytes bounds what Get reads; 0 means 1 MiB.
+	MaxBytes int64
+}
+
+// Get returns the object at key. A missing object is a privacy.NotFound error.
+func (o *Objects) Get(ctx context.Context, key string) ([]byte, error) {
+	out, err := o.Client.GetObject(ctx, &awss3.GetObjectInput{Bucket: &o.Bucket, Key: &key})
+	if err != nil {
+		var nsk *types.NoSuchKey
+		if errors.As(err, &nsk) {
+			return nil, &privacy.Error{Code: privacy.NotFound, Message: "not found", Err: err}
+		}
+		return nil, fmt.Errorf("get s3 object %s: %w", key, err)
+	}
+	defer out.Body.Close()
+	limit := o.MaxBytes
+	if limit == 0 {
+		limit = 1 << 20
+	}
+	b, err := io.ReadAll(io.LimitReader(out.Body, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read s3 object %s: %w", key, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("s3 object %s is over %d bytes", key, limit)
+	}
+	return b, nil
+}

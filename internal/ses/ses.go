@@ -1,0 +1,124 @@
+// Package ses sends the portal's mail through Amazon SES (API v1, SendRawEmail): the mail is
+// rendered and built by package mail, so it can carry headers such as List-Unsubscribe.
+package ses
+
+import (
+	"context"
+	"fmt"
+	netmail "net/mail"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
+	"github.com/aws/aws-sdk-go-v2/service/ses/types"
+
+	"github.com/privacyportal/portal/internal/mail"
+)
+
+// SendRawEmailAPI is the part of the SES client Sender uses. It is the only SES call the
+// portal makes: the local SES emulator answers SendEmail and SendRawEmail and leaves every
+// other v1 call (GetSendQuota, VerifyEmailIdentity, ...) hanging without a response.
+type SendRawEmailAPI interface {
+	SendRawEmail(ctx context.Context, in *awsses.SendRawEmailInput, optFns ...func(*awsses.Options)) (*awsses.SendRawEmailOutput, error)
+}
+
+// Sender renders, builds and sends mail.
+type Sender struct {
+	Client SendRawEmailAPI
+	// From is the sender, e.g. "Privacy Portal <no-reply@mail.example.com>": an address (or
+	// domain) verified in SES. Message-IDs are made at its domain.
+	From string
+	// ConfigurationSet, when set, names the SES configuration set (event publishing for
+	// bounces and complaints).
+	ConfigurationSet string
+	// Operator is named in every mail's footer.
+	Operator mail.Operator
+	// Now dates the messages; nil means time.Now.
+	Now func() time.Time
+}
+
+// Send renders m, builds the raw message and sends it to m.To alone. Its errors never contain
+// the recipient's address, even where SES's own message names it (a sandboxed account's
+// "Email address is not verified ... : <address>"); the SDK error stays reachable with
+// errors.As for retry decisions, so log the error Send returns, not its cause's text.
+func (s *Sender) Send(ctx context.Context, m mail.Message) error {
+	r, err := mail.Render(s.Operator, m)
+	if err != nil {
+		return fmt.Errorf("render %s mail: %w", m.Kind, err)
+	}
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	raw, err := mail.BuildRaw(s.From, r, now())
+	if err != nil {
+		return fmt.Errorf("build %s mail: %w", m.Kind, err)
+	}
+	// BuildRaw has parsed both addresses already, so these cannot fail. The envelope gets
+	// the bare recipient address (SES sends to Destinations, whatever the To header says),
+	// and a Source whose display name is RFC 2047 encoded if it needs to be, as SES asks.
+	// The local emulator ignores both and reads the message's own From and To headers, so
+	// its mailbox cannot show a wrong envelope.
+	to, err := netmail.ParseAddress(m.To)
+	if err != nil {
+		return fmt.Errorf("build %s mail: the recipient is not an e-mail address", m.Kind)
+	}
+	from, err := netmail.ParseAddress(s.From)
+	if err != nil {
+		return fmt.Errorf("build %s mail: From is not an e-mail address", m.Kind)
+	}
+	in := &awsses.SendRawEmailInput{
+		RawMessage:   &types.RawMessage{Data: raw},
+		Destinations: []string{to.Address},
+		Source:       aws.String(from.String()),
+	}
+	if s.ConfigurationSet != "" {
+		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
+	}
+	if _, err := s.Client.SendRawEmail(ctx, in); err != nil {
+		return &sendError{
+			msg: fmt.Sprintf("send %s mail: %s", m.Kind, redact(err.Error(), m.To, to.Address)),
+			err: err,
+		}
+	}
+	return nil
+}
+
+// sendError is a failed SendRawEmail call, its text scrubbed of the recipient's address.
+type sendError struct {
+	msg string
+	err error
+}
+
+func (e *sendError) Error() string { return e.msg }
+func (e *sendError) Unwrap() error { return e.err }
+
+// redact replaces every occurrence of each secret in s, in any letter case.
+func redact(s string, secrets ...string) string {
+	for _, secret := range secrets {
+		if secret == "" {
+			continue
+		}
+		lower, ls := strings.ToLower(s), strings.ToLower(secret)
+		// Lower-casing keeps byte offsets for the ASCII that addresses are made of; if it
+		// did not (non-ASCII that changes length), fall back to an exact replace.
+		if len(lower) != len(s) || len(ls) != len(secret) {
+			s = strings.ReplaceAll(s, secret, "<recipient>")
+			continue
+		}
+		var b strings.Builder
+		for {
+			i := strings.Index(lower, ls)
+			if i < 0 {
+				break
+			}
+			b.WriteString(s[:i])
+			b.WriteString("<recipient>")
+			s, lower = s[i+len(secret):], lower[i+len(secret):]
+		}
+		b.WriteString(s)
+		s = b.String()
+	}
+	return s
+}
