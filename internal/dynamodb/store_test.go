@@ -15,9 +15,9 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/privacyportal/portal/infra/localcloud"
 	"github.com/privacyportal/portal/internal/dynamodb"
 	"github.com/privacyportal/portal/internal/privacy"
-	"github.com/privacyportal/portal/infra/localcloud"
 )
 
 var tables *localcloud.Cloud

@@ -15,10 +15,10 @@ import (
 	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/smithy-go"
 
-	"github.com/privacyportal/portal/internal/mail"
-	"github.com/privacyportal/portal/internal/ses"
 	"github.com/privacyportal/portal/infra/localcloud"
 	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/mail"
+	"github.com/privacyportal/portal/internal/ses"
 )
 
 var operator = mail.Operator{Name: "Privacy Portal", Contact: "privacy@portal.example", SiteURL: "https://portal.example/"}
