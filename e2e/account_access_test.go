@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/privacyportal/portal/internal/dynamodb"
+	"github.com/privacyportal/portal/internal/privacy"
 )
 
 func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
@@ -22,12 +25,12 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 
 	a := v.account()
 	items := partitionOf(t, id)
-	count := map[string]int{}
+	count := map[dynamodb.Kind]int{}
 	for _, it := range items {
 		k := kindOf(it)
 		count[k]++
 		switch k {
-		case "PROFILE":
+		case dynamodb.KindProfile:
 			got := []string{a.SubjectID, a.Status, a.CreatedAt.UTC().Format(time.RFC3339Nano), a.Profile.Name, a.Profile.Email, a.Profile.Username, a.Profile.Locale, a.Profile.AgeGroup}
 			held := []string{attr(it, "subjectId"), attr(it, "status"), attr(it, "createdAt"), attr(it, "name"), attr(it, "email"), attr(it, "username"), attr(it, "locale"), attr(it, "ageGroup")}
 			if !slices.Equal(got, held) {
@@ -36,15 +39,15 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 			if attr(it, "pendingEmail") != a.PendingEmail {
 				t.Errorf("pending e-mail shown %q, held %q", a.PendingEmail, attr(it, "pendingEmail"))
 			}
-		case "CREDENTIAL":
+		case dynamodb.KindCredential:
 			// The password hash is held but is a secret: the page never shows it (P13).
-		case "OPTIONAL":
-			field := strings.TrimPrefix(attr(it, "SK"), "OPTIONAL#")
+		case dynamodb.KindOptional:
+			field := dynamodb.SuffixOf(attr(it, "SK"))
 			o, ok := a.Optional[field]
 			if !ok || o.Value != attr(it, "value") || o.PolicyVersion != attr(it, "policyVersion") || o.ConsentedAt.UTC().Format(time.RFC3339Nano) != attr(it, "consentedAt") {
 				t.Errorf("optional %s held %q, shown %+v", field, attr(it, "value"), o)
 			}
-		case "CONSENT":
+		case dynamodb.KindConsent:
 			if !slices.ContainsFunc(a.Consents, func(c struct {
 				Purpose       string    `json:"purpose"`
 				Granted       bool      `json:"granted"`
@@ -57,7 +60,7 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 			}) {
 				t.Errorf("consent %s held but not shown", attr(it, "SK"))
 			}
-		case "SESSION":
+		case dynamodb.KindSession:
 			exp, _ := strconv.ParseInt(attr(it, "expiresAt"), 10, 64)
 			if !slices.ContainsFunc(a.Sessions, func(s struct {
 				CreatedAt time.Time `json:"createdAt"`
@@ -68,7 +71,7 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 			}) {
 				t.Errorf("session created %s held but not shown", attr(it, "createdAt"))
 			}
-		case "AUDIT":
+		case dynamodb.KindAudit:
 			if !slices.ContainsFunc(a.Audit, func(e struct {
 				At     time.Time `json:"at"`
 				Action string    `json:"action"`
@@ -78,8 +81,8 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 			}) {
 				t.Errorf("audit entry %s (%s) held but not shown", attr(it, "SK"), attr(it, "action"))
 			}
-		case "VERIFY":
-			if attr(it, "SK") != "VERIFY#newemail" || attr(it, "newEmail") != a.PendingEmail {
+		case dynamodb.KindVerification:
+			if attr(it, "SK") != dynamodb.SortKey(dynamodb.KindVerification, string(privacy.VerifyNewEmail)) || attr(it, "newEmail") != a.PendingEmail {
 				t.Errorf("verification %s for %q held; page shows pending e-mail %q", attr(it, "SK"), attr(it, "newEmail"), a.PendingEmail)
 			}
 		default:
@@ -87,7 +90,7 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 		}
 	}
 	// And nothing is shown that is not held, nor held twice and shown once.
-	for kind, shown := range map[string]int{"OPTIONAL": len(a.Optional), "CONSENT": len(a.Consents), "SESSION": len(a.Sessions), "AUDIT": len(a.Audit)} {
+	for kind, shown := range map[dynamodb.Kind]int{dynamodb.KindOptional: len(a.Optional), dynamodb.KindConsent: len(a.Consents), dynamodb.KindSession: len(a.Sessions), dynamodb.KindAudit: len(a.Audit)} {
 		if count[kind] != shown {
 			t.Errorf("%d %s items held, %d shown", count[kind], kind, shown)
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/dynamodb"
 )
 
 // TestAccountConcurrentRegistrations sends 200 registrations at once through the gateway:
@@ -143,7 +144,7 @@ func TestAccountConcurrentRegistrations(t *testing.T) {
 	profilesByEmail := map[string][]ddbItem{}
 	profilesByUsername := map[string]int{}
 	scanTable(t, func(it ddbItem) {
-		if attr(it, "SK") == "PROFILE" {
+		if kindOf(it) == dynamodb.KindProfile {
 			e := strings.ToLower(attr(it, "email"))
 			profilesByEmail[e] = append(profilesByEmail[e], it)
 			profilesByUsername[strings.ToLower(attr(it, "username"))]++
@@ -162,7 +163,7 @@ func TestAccountConcurrentRegistrations(t *testing.T) {
 			continue
 		}
 		winners[email] = attr(ps[0], "username")
-		for _, pk := range []string{"EMAIL#" + attr(ps[0], "emailKey"), "USERNAME#" + attr(ps[0], "usernameKey")} {
+		for _, pk := range lookupsOf(ps[0]) {
 			if !lookupExists(t, pk) {
 				t.Errorf("%s: look-up %s missing", email, pk)
 			}

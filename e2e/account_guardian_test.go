@@ -7,11 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
-	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-
 	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/privacy"
 )
 
 // child is an under-14 registration and the two mails it causes.
@@ -40,7 +37,7 @@ func registerChild(t *testing.T, prefix string) *child {
 	if got := subjectOfToken(tokenIn(t, c.verifyMail, verifyRE)); got != c.id {
 		t.Fatalf("the child's link names subject %s, the guardian's %s", got, c.id)
 	}
-	c.profileBefore = itemOf(partitionOf(t, c.id), "PROFILE")
+	c.profileBefore = profileOf(partitionOf(t, c.id))
 	if c.profileBefore == nil {
 		t.Fatal("no PROFILE item for the child")
 	}
@@ -127,7 +124,7 @@ func TestP24_UnderFourteenNeedsGuardian(t *testing.T) {
 			t.Errorf("no audit entry for the guardian's consent: %+v", a.Audit)
 		}
 		// An active account is out of the sweep.
-		if attr(itemOf(partitionOf(t, c.id), "PROFILE"), "GSI2PK") != "" {
+		if attr(profileOf(partitionOf(t, c.id)), "GSI2PK") != "" {
 			t.Error("an active child's account is still due for the sweep")
 		}
 	})
@@ -163,19 +160,7 @@ func TestP24_UnderFourteenNeedsGuardian(t *testing.T) {
 		notDue := registerChild(t, "p24wait")
 
 		// The due date is PendingAccountDays away; move this account's into the past.
-		db, name := table(t)
-		past := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339Nano) + "#" + due.id
-		_, err := db.UpdateItem(context.Background(), &ddb.UpdateItemInput{
-			TableName: &name,
-			Key: ddbItem{
-				"PK": &types.AttributeValueMemberS{Value: "SUBJECT#" + due.id},
-				"SK": &types.AttributeValueMemberS{Value: "PROFILE"},
-			},
-			UpdateExpression:          aws.String("SET GSI2SK = :due"),
-			ConditionExpression:       aws.String("GSI2PK = :sweep"),
-			ExpressionAttributeValues: ddbItem{":due": &types.AttributeValueMemberS{Value: past}, ":sweep": &types.AttributeValueMemberS{Value: "SWEEP"}},
-		})
-		if err != nil {
+		if err := store(t).SetSweepAt(context.Background(), privacy.SubjectID(due.id), time.Now().Add(-time.Hour)); err != nil {
 			t.Fatalf("move the due date: %v", err)
 		}
 		wantStatus(t, "pending child signs in before the sweep", due.v.signIn(due.Email, due.Password), http.StatusForbidden)
@@ -190,7 +175,7 @@ func TestP24_UnderFourteenNeedsGuardian(t *testing.T) {
 		wantStatus(t, "swept child signs in", due.v.signIn(due.Email, due.Password), http.StatusUnauthorized)
 		wantField(t, "the guardian's link after the sweep", due.guardianSays(t, "confirm"), "token")
 
-		if itemOf(partitionOf(t, notDue.id), "PROFILE") == nil {
+		if profileOf(partitionOf(t, notDue.id)) == nil {
 			t.Error("the sweep deleted an account that was not yet due")
 		}
 		wantStatus(t, "a child not yet due is still pending", notDue.guardianSays(t, "confirm"), http.StatusOK)

@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/dynamodb"
+	"github.com/privacyportal/portal/internal/privacy"
 )
 
 // goodPassword passes the password rule and shares no word with the test identities.
@@ -420,29 +422,22 @@ func table(tb testing.TB) (*ddb.Client, string) {
 	return c.DynamoDB, c.Names["PortalTable"]
 }
 
-// partitionOf returns every item under PK = SUBJECT#<id>.
-func partitionOf(tb testing.TB, id string) []ddbItem {
+// store is the portal's table through the functions' own adapter, so the tests read keys and
+// items as the functions write them.
+func store(tb testing.TB) *dynamodb.Store {
 	tb.Helper()
 	db, name := table(tb)
-	var items []ddbItem
-	var start ddbItem
-	for {
-		out, err := db.Query(context.Background(), &ddb.QueryInput{
-			TableName:                 &name,
-			KeyConditionExpression:    aws.String("PK = :pk"),
-			ExpressionAttributeValues: ddbItem{":pk": &types.AttributeValueMemberS{Value: "SUBJECT#" + id}},
-			ConsistentRead:            aws.Bool(true),
-			ExclusiveStartKey:         start,
-		})
-		if err != nil {
-			tb.Fatalf("query partition: %v", err)
-		}
-		items = append(items, out.Items...)
-		if out.LastEvaluatedKey == nil {
-			return items
-		}
-		start = out.LastEvaluatedKey
+	return &dynamodb.Store{Client: db, Table: name}
+}
+
+// partitionOf returns every item of a subject's partition.
+func partitionOf(tb testing.TB, id string) []ddbItem {
+	tb.Helper()
+	items, err := store(tb).Partition(context.Background(), privacy.SubjectID(id))
+	if err != nil {
+		tb.Fatalf("read partition: %v", err)
 	}
+	return items
 }
 
 // attr returns a string (or number) attribute, "" if absent.
@@ -458,11 +453,11 @@ func attr(it ddbItem, name string) string {
 	return ""
 }
 
-// kindOf is an item's kind: its sort key up to the first '#'.
-func kindOf(it ddbItem) string {
-	k, _, _ := strings.Cut(attr(it, "SK"), "#")
-	return k
-}
+// kindOf is an item's kind.
+func kindOf(it ddbItem) dynamodb.Kind { return dynamodb.KindOf(attr(it, "SK")) }
+
+// profileOf is the PROFILE item of a partition.
+func profileOf(items []ddbItem) ddbItem { return itemOf(items, string(dynamodb.KindProfile)) }
 
 // itemOf returns the item of a partition with the given sort key.
 func itemOf(items []ddbItem, sk string) ddbItem {
@@ -474,18 +469,19 @@ func itemOf(items []ddbItem, sk string) ddbItem {
 	return nil
 }
 
-// lookupExists reports whether the look-up item EMAIL#<key> or USERNAME#<key> exists.
+// lookupExists reports whether a look-up item (dynamodb.EmailLookupPK, UsernameLookupPK) exists.
 func lookupExists(tb testing.TB, pk string) bool {
 	tb.Helper()
-	db, name := table(tb)
-	out, err := db.GetItem(context.Background(), &ddb.GetItemInput{
-		TableName: &name, ConsistentRead: aws.Bool(true),
-		Key: ddbItem{"PK": &types.AttributeValueMemberS{Value: pk}, "SK": &types.AttributeValueMemberS{Value: "LOOKUP"}},
-	})
+	ok, err := store(tb).LookupExists(context.Background(), pk)
 	if err != nil {
 		tb.Fatalf("get look-up: %v", err)
 	}
-	return out.Item != nil
+	return ok
+}
+
+// lookupsOf are the look-up items a PROFILE item names.
+func lookupsOf(profile ddbItem) []string {
+	return []string{dynamodb.EmailLookupPK(attr(profile, "emailKey")), dynamodb.UsernameLookupPK(attr(profile, "usernameKey"))}
 }
 
 // scanTable calls fn for every item of the portal's table.
@@ -513,7 +509,7 @@ func profilesWith(tb testing.TB, name, value string) []ddbItem {
 	tb.Helper()
 	var out []ddbItem
 	scanTable(tb, func(it ddbItem) {
-		if attr(it, "SK") == "PROFILE" && strings.EqualFold(attr(it, name), value) {
+		if kindOf(it) == dynamodb.KindProfile && strings.EqualFold(attr(it, name), value) {
 			out = append(out, it)
 		}
 	})
@@ -559,9 +555,9 @@ func assertErased(tb testing.TB, id string, profile ddbItem) {
 		for _, it := range items {
 			kinds = append(kinds, attr(it, "SK"))
 		}
-		tb.Errorf("partition SUBJECT#%s still holds %d items: %v", id, len(items), kinds)
+		tb.Errorf("the partition of %s still holds %d items: %v", id, len(items), kinds)
 	}
-	for _, pk := range []string{"EMAIL#" + attr(profile, "emailKey"), "USERNAME#" + attr(profile, "usernameKey")} {
+	for _, pk := range lookupsOf(profile) {
 		if lookupExists(tb, pk) {
 			tb.Errorf("look-up %s still exists", pk)
 		}

@@ -61,7 +61,7 @@ func TestP24_ChildVerifyingWhileGuardianConfirmsEndsActive(t *testing.T) {
 		wg.Wait()
 		wantStatus(t, "verify", rv, http.StatusOK)
 		wantStatus(t, "guardian", rg, http.StatusOK)
-		prof := itemOf(partitionOf(t, c.id), "PROFILE")
+		prof := profileOf(partitionOf(t, c.id))
 		if got := attr(prof, "status"); got != "active" || attr(prof, "GSI2SK") != "" {
 			t.Errorf("round %d: status %s, still due for the sweeper: %v", i, got, attr(prof, "GSI2SK") != "")
 		}
@@ -85,7 +85,7 @@ func TestP16_ConcurrentUsernameChangesLeaveOneUsername(t *testing.T) {
 				t.Fatalf("rename: %s", r)
 			}
 		}
-		held := attr(itemOf(partitionOf(t, id), "PROFILE"), "username")
+		held := attr(profileOf(partitionOf(t, id)), "username")
 		s1 := newVisitor(t).signIn(u1, p.Password).Status
 		s2 := newVisitor(t).signIn(u2, p.Password).Status
 		s0 := newVisitor(t).signIn(p.Username, p.Password).Status

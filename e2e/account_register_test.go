@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/dynamodb"
 )
 
 // assertNothingStored checks that a refused registration left no trace of p: no profile with
@@ -82,7 +83,7 @@ func TestP01_RegistrationRequiresOnlyNameEmailUsernamePassword(t *testing.T) {
 		// hash and the bookkeeping of the account itself are stored.
 		for _, it := range partitionOf(t, a.SubjectID) {
 			switch kindOf(it) {
-			case "PROFILE", "CREDENTIAL", "AUDIT", "SESSION":
+			case dynamodb.KindProfile, dynamodb.KindCredential, dynamodb.KindAudit, dynamodb.KindSession:
 			default:
 				t.Errorf("an account without optional data holds a %s item", attr(it, "SK"))
 			}
@@ -164,7 +165,7 @@ func TestP02_OptionalFieldsNeedTheirOwnConsentAndGateNothing(t *testing.T) {
 			if !found {
 				t.Errorf("no consent entry granting %s at registration: %+v", f.purpose, a.Consents)
 			}
-			if itemOf(partitionOf(t, id), "OPTIONAL#"+f.key) == nil {
+			if itemOf(partitionOf(t, id), dynamodb.SortKey(dynamodb.KindOptional, f.key)) == nil {
 				t.Errorf("no OPTIONAL#%s item", f.key)
 			}
 		}
@@ -212,8 +213,8 @@ func TestP02_OptionalFieldsNeedTheirOwnConsentAndGateNothing(t *testing.T) {
 		if _, ok := a.Optional["mobile"]; ok {
 			t.Errorf("mobile still shown after emptying it: %+v", a.Optional)
 		}
-		if itemOf(partitionOf(t, id), "OPTIONAL#mobile") != nil {
-			t.Error("OPTIONAL#mobile item still stored after emptying it")
+		if itemOf(partitionOf(t, id), dynamodb.SortKey(dynamodb.KindOptional, "mobile")) != nil {
+			t.Error("the mobile item is still stored after emptying it")
 		}
 		if n := len(a.Consents); n != 2 || a.Consents[1].Purpose != "profile.mobile" || a.Consents[1].Granted || a.Consents[1].PolicyVersion != version {
 			t.Errorf("consents = %+v, want the grant then a withdrawal of profile.mobile", a.Consents)
@@ -275,8 +276,8 @@ func TestP13_PasswordsAreStrongHashedAndNeverReturned(t *testing.T) {
 			}
 		}
 
-		h1 := attr(itemOf(partitionOf(t, id1), "CREDENTIAL"), "passwordHash")
-		h2 := attr(itemOf(partitionOf(t, id2), "CREDENTIAL"), "passwordHash")
+		h1 := attr(itemOf(partitionOf(t, id1), string(dynamodb.KindCredential)), "passwordHash")
+		h2 := attr(itemOf(partitionOf(t, id2), string(dynamodb.KindCredential)), "passwordHash")
 		for _, h := range []string{h1, h2} {
 			if !strings.HasPrefix(h, "$argon2id$v=19$") || len(strings.Split(h, "$")) != 6 {
 				t.Errorf("stored hash %q is not a PHC argon2id hash", h)

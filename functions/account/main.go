@@ -16,10 +16,15 @@ import (
 
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
-	svc, err := wiring.AccountService(context.Background())
+	w, err := wiring.NewAccounts(context.Background())
 	if err != nil {
 		slog.Error("start", "err", err)
 		os.Exit(1)
 	}
-	lambda.Start(apigw.Handle((&account.Handler{Service: svc}).Handle))
+	h := w.Handler
+	h.Verify = &account.Verifier{Env: w.Env, Store: w.Store}
+	h.Sessions = &account.SessionManager{Env: w.Env, Store: w.Store, Codes: h.Verify}
+	h.Profile = &account.ProfileManager{Env: w.Env, Store: w.Store}
+	h.Guardian = &account.GuardianManager{Env: w.Env, Store: w.Store}
+	lambda.Start(apigw.Handle(h.Handle))
 }

@@ -1,5 +1,6 @@
 // Command sweeper runs on a schedule and deletes accounts that did not become active in time:
-// registrations never verified and children's accounts no guardian confirmed.
+// registrations never verified and children's accounts no guardian confirmed. It links the
+// table's adapter and nothing else: no mail, no keys.
 package main
 
 import (
@@ -29,7 +30,7 @@ func main() {
 		slog.Error("load aws config", "err", err)
 		os.Exit(1)
 	}
-	svc := &account.Service{Store: &dynamodb.Store{Client: awsddb.NewFromConfig(aws), Table: table}, Now: time.Now}
+	svc := &account.Sweeper{Store: &dynamodb.Store{Client: awsddb.NewFromConfig(aws), Table: table}, Now: time.Now}
 	lambda.Start(func(ctx context.Context) (map[string]int, error) {
 		n, err := svc.Sweep(ctx)
 		slog.Info("sweep done", "deleted", n)

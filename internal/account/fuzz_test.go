@@ -5,140 +5,19 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
-	"sync"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/apigw"
 	"github.com/privacyportal/portal/internal/mail"
-	"github.com/privacyportal/portal/internal/password"
-	"github.com/privacyportal/portal/internal/password/strength"
-	"github.com/privacyportal/portal/internal/policy"
-	"github.com/privacyportal/portal/internal/privacy"
 )
 
-// recorder is a fake of our own Store interface: it knows no accounts and counts writes.
-type recorder struct {
-	mu     sync.Mutex
-	writes []string
-}
-
-func (r *recorder) wrote(op string) error {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.writes = append(r.writes, op)
-	return nil
-}
-
-func (r *recorder) count() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.writes)
-}
-
-var notFound = privacy.Errorf(privacy.NotFound, "no such account")
-
-func (r *recorder) Register(context.Context, privacy.Registration) error { return r.wrote("register") }
-func (r *recorder) ReserveUsername(context.Context, string, time.Time, time.Time) error {
-	return r.wrote("reserve")
-}
-func (r *recorder) SubjectByEmail(context.Context, string) (privacy.SubjectID, error) {
-	return "", notFound
-}
-func (r *recorder) SubjectByUsername(context.Context, string) (privacy.SubjectID, error) {
-	return "", notFound
-}
-func (r *recorder) Record(context.Context, privacy.SubjectID, time.Time) (privacy.Record, error) {
-	return privacy.Record{}, notFound
-}
-func (r *recorder) Login(context.Context, privacy.SubjectID, time.Time) (privacy.Record, error) {
-	return privacy.Record{}, notFound
-}
-func (r *recorder) FailVerification(context.Context, privacy.SubjectID, privacy.VerificationKind) (int, error) {
-	return 0, r.wrote("fail")
-}
-func (r *recorder) PutVerification(context.Context, privacy.SubjectID, privacy.Verification) error {
-	return r.wrote("verification")
-}
-func (r *recorder) VerifyEmail(context.Context, privacy.SubjectID, privacy.Verification, bool, privacy.AccountStatus, privacy.AuditEntry) error {
-	return r.wrote("verify")
-}
-func (r *recorder) ConfirmGuardian(context.Context, privacy.SubjectID, string, bool, privacy.AccountStatus, privacy.ConsentEntry, privacy.AuditEntry) error {
-	return r.wrote("guardian")
-}
-func (r *recorder) PutSession(context.Context, privacy.SubjectID, privacy.Session) error {
-	return r.wrote("session")
-}
-func (r *recorder) Session(context.Context, privacy.SubjectID, string, time.Time) (privacy.Session, error) {
-	return privacy.Session{}, privacy.ErrStale
-}
-func (r *recorder) DeleteSession(context.Context, privacy.SubjectID, string) error {
-	return r.wrote("signout")
-}
-func (r *recorder) DeleteSessions(context.Context, privacy.SubjectID) error {
-	return r.wrote("signout-all")
-}
-func (r *recorder) Update(context.Context, privacy.SubjectID, privacy.AccountChange) error {
-	return r.wrote("update")
-}
-func (r *recorder) ConfirmNewEmail(context.Context, privacy.SubjectID, privacy.Verification, string, privacy.AuditEntry) error {
-	return r.wrote("email")
-}
-func (r *recorder) DeleteSubject(context.Context, privacy.SubjectID) (int, error) {
-	return 0, r.wrote("delete")
-}
-func (r *recorder) MarkErasing(context.Context, privacy.SubjectID) error {
-	return r.wrote("erasing")
-}
-func (r *recorder) DueForSweep(context.Context, time.Time, int32) ([]privacy.SubjectID, error) {
-	return nil, nil
-}
-
-// Hit allows everything: rate-limit counters are not the subject's data.
-func (r *recorder) Hit(context.Context, string, int, time.Duration, time.Time) (bool, time.Duration, error) {
-	return true, 0, nil
-}
-
-type outbox struct {
-	mu   sync.Mutex
-	sent []mail.Message
-}
-
-func (o *outbox) Send(_ context.Context, m mail.Message) error {
-	if _, err := mail.Render(mail.Operator{Name: "Example Co.", Contact: "privacy@example.com", SiteURL: "https://portal.example.com"}, m); err != nil {
-		return err
-	}
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	o.sent = append(o.sent, m)
-	return nil
-}
-
-type fixedPolicy struct{}
-
-func (fixedPolicy) InForce(context.Context) (policy.Version, error) {
-	return policy.Version{ID: "1.0"}, nil
-}
-
-func newHandler(t testing.TB) (*account.Handler, *recorder, *outbox) {
+func newHandler(t testing.TB) (*account.Handler, *memStore, *outbox) {
 	t.Helper()
-	keys, err := privacy.NewKeyed([]byte(strings.Repeat("k", 32)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, box := &recorder{}, &outbox{}
-	svc := &account.Service{
-		Store: store, Mail: box, Policies: fixedPolicy{}, Keys: keys, Now: time.Now, Limits: account.DefaultLimits,
-		Config: account.Config{
-			SiteURL: "https://portal.example.com", CodeTTL: 15 * time.Minute, SessionTTL: time.Hour, PendingFor: 7 * 24 * time.Hour,
-			Argon2: password.Argon2Params{Memory: 64, Time: 1, Threads: 1}, // cheap: the fuzzer hashes a lot
-		},
-	}
-	svc.PasswordRule = strength.Validate
-	return &account.Handler{Service: svc}, store, box
+	w := newWorld(t)
+	return w.handler, w.store, w.box
 }
 
 var routes = []struct{ method, resource string }{
@@ -189,7 +68,7 @@ func FuzzDecoders(f *testing.F) {
 		if resp.StatusCode == http.StatusBadRequest && p.Field == "" {
 			t.Fatalf("a 400 names no field: %s", resp.Body)
 		}
-		if n := store.count(); n > 0 && resp.StatusCode != http.StatusUnauthorized {
+		if n := store.totalWrites(); n > 0 && resp.StatusCode != http.StatusUnauthorized {
 			t.Fatalf("refused request (%d) wrote %v", resp.StatusCode, store.writes)
 		}
 		if len(box.sent) > 0 {
@@ -205,8 +84,8 @@ func TestHandlerRefusesCrossSiteWrites(t *testing.T) {
 		Headers: map[string]string{"Content-Type": "application/json", "Origin": "https://evil.example"},
 	}
 	resp, _ := apigw.Handle(h.Handle)(context.Background(), req)
-	if resp.StatusCode != http.StatusForbidden || store.count() != 0 {
-		t.Fatalf("cross-site POST = %d (%d writes), want 403 and nothing written", resp.StatusCode, store.count())
+	if resp.StatusCode != http.StatusForbidden || store.totalWrites() != 0 {
+		t.Fatalf("cross-site POST = %d (%d writes), want 403 and nothing written", resp.StatusCode, store.totalWrites())
 	}
 	req.Headers["Origin"] = "https://portal.example.com"
 	resp, _ = apigw.Handle(h.Handle)(context.Background(), req)
@@ -232,8 +111,8 @@ func TestP01_RegisterNamesTheMissingField(t *testing.T) {
 			})
 			var p apigw.Problem
 			_ = json.Unmarshal([]byte(resp.Body), &p)
-			if resp.StatusCode != 400 || p.Field != missing || store.count() != 0 || len(box.sent) != 0 {
-				t.Errorf("without %s: %d field %q, %d writes, %d mails", missing, resp.StatusCode, p.Field, store.count(), len(box.sent))
+			if resp.StatusCode != 400 || p.Field != missing || store.totalWrites() != 0 || len(box.sent) != 0 {
+				t.Errorf("without %s: %d field %q, %d writes, %d mails", missing, resp.StatusCode, p.Field, store.totalWrites(), len(box.sent))
 			}
 		})
 	}
@@ -242,14 +121,14 @@ func TestP01_RegisterNamesTheMissingField(t *testing.T) {
 	resp, _ := apigw.Handle(h.Handle)(context.Background(), events.APIGatewayProxyRequest{
 		HTTPMethod: "POST", Resource: "/api/register", Body: string(b), Headers: map[string]string{"Content-Type": "application/json"},
 	})
-	if resp.StatusCode != 202 || store.count() != 1 || len(box.sent) != 1 || box.sent[0].Kind != mail.VerifyEmail {
-		t.Errorf("complete form: %d, %d writes, mails %v", resp.StatusCode, store.count(), box.sent)
+	if resp.StatusCode != 202 || store.totalWrites() != 1 || len(box.sent) != 1 || box.sent[0].Kind != mail.VerifyEmail {
+		t.Errorf("complete form: %d, %d writes, mails %v", resp.StatusCode, store.totalWrites(), box.sent)
 	}
 }
 
 func TestHandlerAnswersOnlyRequestsThroughCloudFront(t *testing.T) {
 	h, store, _ := newHandler(t)
-	h.Service.Config.OriginSecret = "s3cret-from-cloudfront"
+	h.OriginSecret = "s3cret-from-cloudfront"
 	req := events.APIGatewayProxyRequest{
 		HTTPMethod: "POST", Resource: "/api/verify/resend", Body: `{"email":"ada@example.com"}`,
 		Headers: map[string]string{"Content-Type": "application/json"},
@@ -267,7 +146,7 @@ func TestHandlerAnswersOnlyRequestsThroughCloudFront(t *testing.T) {
 	if resp, _ := apigw.Handle(h.Handle)(context.Background(), req); resp.StatusCode != http.StatusAccepted {
 		t.Errorf("through CloudFront: %d %s, want 202", resp.StatusCode, resp.Body)
 	}
-	if store.count() != 0 {
+	if store.totalWrites() != 0 {
 		t.Errorf("refused requests wrote %v", store.writes)
 	}
 }

@@ -8,6 +8,12 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
+// GuardianManager records guardians' decisions on children's accounts (P24).
+type GuardianManager struct {
+	*Env
+	Store GuardianStore
+}
+
 // GuardianInput is a guardian's decision on a child's account.
 type GuardianInput struct {
 	Token    string `json:"token"`
@@ -16,10 +22,10 @@ type GuardianInput struct {
 
 var errGuardianLink = privacy.FieldError("token", "This link is not valid any more: the request was already answered, or it expired.")
 
-// Guardian records a guardian's decision (P24): confirming activates the child's account (once
-// the child's address is verified); refusing deletes everything at once.
-func (s *Service) Guardian(ctx context.Context, in GuardianInput, clientIP string) (confirmed bool, err error) {
-	if err := s.limit(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
+// Decide records a guardian's decision: confirming activates the child's account (once the
+// child's address is verified); refusing deletes everything at once.
+func (s *GuardianManager) Decide(ctx context.Context, in GuardianInput, clientIP string) (confirmed bool, err error) {
+	if err := s.Limiter.Allow(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
 		return false, err
 	}
 	if in.Decision != "confirm" && in.Decision != "refuse" {
@@ -29,19 +35,24 @@ func (s *Service) Guardian(ctx context.Context, in GuardianInput, clientIP strin
 	if !ok {
 		return false, errGuardianLink
 	}
-	rec, err := s.Store.Record(ctx, id, s.Now())
+	a, err := s.Store.Account(ctx, id)
 	if isNotFound(err) {
 		return false, errGuardianLink
 	}
 	if err != nil {
 		return false, err
 	}
-	g := rec.Guardian
-	hash := s.secretHash(domainToken, id, "guardian", secret)
-	if g == nil || !privacy.Equal(hash, g.TokenHash) || !s.Now().Before(g.ExpiresAt) || rec.Account.Status == privacy.StatusErasing {
+	g, err := s.Store.Guardian(ctx, id)
+	if isNotFound(err) {
 		return false, errGuardianLink
 	}
-	a := rec.Account
+	if err != nil {
+		return false, err
+	}
+	hash := s.Keys.SecretHash(privacy.DomainToken, id, "guardian", secret)
+	if !privacy.Equal(hash, g.TokenHash) || !s.Now().Before(g.ExpiresAt) || a.Status == privacy.StatusErasing {
+		return false, errGuardianLink
+	}
 	decision := mail.Message{To: g.Email, Locale: a.Profile.Locale, Kind: mail.GuardianDecision, Data: mail.Data{ChildName: a.Profile.Name}}
 	if in.Decision == "refuse" {
 		if _, err := s.Store.DeleteSubject(ctx, id); err != nil {
@@ -54,7 +65,7 @@ func (s *Service) Guardian(ctx context.Context, in GuardianInput, clientIP strin
 	if err != nil {
 		return false, err
 	}
-	consent := privacy.ConsentEntry{Purpose: privacy.PurposeService.ID, Granted: true, At: s.Now(), PolicyVersion: version, Source: "guardian"}
+	consent := privacy.Grant(privacy.PurposeService, privacy.SourceGuardian, version, s.Now())
 	for range 3 {
 		status := privacy.DeriveStatus(a.Profile.AgeGroup, a.EmailVerified, true)
 		err = s.Store.ConfirmGuardian(ctx, id, g.TokenHash, a.EmailVerified, status, consent, s.audit(actionGuardianConfirms))
@@ -66,14 +77,13 @@ func (s *Service) Guardian(ctx context.Context, in GuardianInput, clientIP strin
 		}
 		// The child verified their address in between: read again for the right status. (An
 		// account the sweeper is erasing stays changed: the link is dead.)
-		rec, err = s.Store.Record(ctx, id, s.Now())
-		if isNotFound(err) || (err == nil && rec.Account.Status == privacy.StatusErasing) {
+		a, err = s.Store.Account(ctx, id)
+		if isNotFound(err) || (err == nil && a.Status == privacy.StatusErasing) {
 			return false, errGuardianLink
 		}
 		if err != nil {
 			return false, err
 		}
-		a = rec.Account
 	}
 	switch {
 	case errors.Is(err, privacy.ErrStale):
@@ -85,49 +95,4 @@ func (s *Service) Guardian(ctx context.Context, in GuardianInput, clientIP strin
 	}
 	decision.Data.Confirmed = true
 	return true, s.send(ctx, decision)
-}
-
-// Sweep deletes accounts that did not become active in time: unverified registrations, and
-// children's accounts no guardian confirmed (P24). It returns how many it deleted.
-func (s *Service) Sweep(ctx context.Context) (int, error) {
-	deleted := 0
-	for {
-		ids, err := s.Store.DueForSweep(ctx, s.Now(), 100)
-		if err != nil {
-			return deleted, err
-		}
-		if len(ids) == 0 {
-			return deleted, nil
-		}
-		progress := false
-		for _, id := range ids {
-			rec, err := s.Store.Record(ctx, id, s.Now())
-			if isNotFound(err) {
-				continue
-			}
-			if err != nil {
-				return deleted, err
-			}
-			if rec.Account.Status == privacy.StatusActive {
-				continue
-			}
-			// Claim it first: a verification landing between the read and the delete would
-			// otherwise activate an account that is then deleted.
-			switch err := s.Store.MarkErasing(ctx, id); {
-			case errors.Is(err, privacy.ErrStale):
-				continue
-			case err != nil:
-				return deleted, err
-			}
-			if _, err := s.Store.DeleteSubject(ctx, id); err != nil {
-				return deleted, err
-			}
-			logged("sweeper deleted an account that never became active", id)
-			deleted++
-			progress = true
-		}
-		if !progress {
-			return deleted, nil
-		}
-	}
 }

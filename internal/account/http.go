@@ -14,17 +14,30 @@ import (
 // CookieName is the session cookie.
 const CookieName = "session"
 
-// Handler serves the account routes of docs/api.md.
+// Handler serves the account routes of docs/api.md. A function sets the services whose
+// routes it serves; a route whose service is not set is not found.
 type Handler struct {
-	Service *Service
+	Register *Registrar
+	Verify   *Verifier
+	Sessions *SessionManager
+	Profile  *ProfileManager
+	Guardian *GuardianManager
+	// SiteURL is the portal's origin: state-changing requests must come from its pages.
+	SiteURL string
+	// OriginSecret, when set, must arrive in OriginHeader, which CloudFront adds to every
+	// request it forwards: the API answers only requests that came through the portal's own
+	// address, so the viewer address CloudFront reports can be trusted.
+	OriginSecret string
 }
 
 type route struct{ method, resource string }
 
+var errNoRoute = privacy.Errorf(privacy.NotFound, "No such API route or method.")
+
 // Handle routes one API request.
 func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
 	r := route{req.HTTPMethod, req.Resource}
-	if secret := h.Service.Config.OriginSecret; secret != "" && !privacy.Equal(apigw.Header(req, OriginHeader), secret) {
+	if h.OriginSecret != "" && !privacy.Equal(apigw.Header(req, OriginHeader), h.OriginSecret) {
 		return apigw.Response{}, privacy.Errorf(privacy.Forbidden, "Use the portal through its own address.")
 	}
 	if r.method != http.MethodGet {
@@ -33,58 +46,81 @@ func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 		}
 	}
 	ip := clientIP(req)
-	s := h.Service
 	switch r {
 	case route{"POST", "/api/register"}:
+		if h.Register == nil {
+			break
+		}
 		return withBody(req, func(in RegisterInput) (apigw.Response, error) {
-			return accepted(s.Register(ctx, in, ip))
+			return accepted(h.Register.Register(ctx, in, ip))
 		})
 	case route{"POST", "/api/verify"}:
+		if h.Verify == nil {
+			break
+		}
 		return withBody(req, func(in VerifyInput) (apigw.Response, error) {
-			if err := s.Verify(ctx, in, ip); err != nil {
+			if err := h.Verify.Verify(ctx, in, ip); err != nil {
 				return apigw.Response{}, err
 			}
 			return apigw.JSON(http.StatusOK, map[string]string{"status": "verified"})
 		})
 	case route{"POST", "/api/verify/resend"}:
+		if h.Verify == nil {
+			break
+		}
 		return withBody(req, func(in ResendInput) (apigw.Response, error) {
-			return accepted(s.Resend(ctx, in, ip))
+			return accepted(h.Verify.Resend(ctx, in, ip))
 		})
 	case route{"POST", "/api/session"}:
+		if h.Sessions == nil {
+			break
+		}
 		return withBody(req, func(in SignInInput) (apigw.Response, error) {
-			out, err := s.SignIn(ctx, in, ip)
+			out, err := h.Sessions.SignIn(ctx, in, ip)
 			if err != nil {
 				return apigw.Response{}, err
 			}
 			resp, err := apigw.JSON(http.StatusOK, map[string]string{"status": "signed_in"})
-			resp.MultiValueHeaders = map[string][]string{"Set-Cookie": {sessionCookie(out.Cookie, out.Session.ExpiresAt.Sub(s.Now()))}}
+			resp.MultiValueHeaders = map[string][]string{"Set-Cookie": {sessionCookie(out.Cookie, out.Session.ExpiresAt.Sub(h.Sessions.Now()))}}
 			return resp, err
 		})
 	case route{"GET", "/api/account"}:
-		return h.signedIn(ctx, req, func(c Caller) (View, error) { return s.Get(ctx, c) })
+		if h.Profile == nil {
+			break
+		}
+		return h.signedIn(ctx, req, func(c Caller) (View, error) { return h.Profile.Get(ctx, c) })
 	case route{"PATCH", "/api/account"}:
+		if h.Profile == nil {
+			break
+		}
 		return h.signedIn(ctx, req, func(c Caller) (View, error) {
 			var in UpdateInput
 			if err := apigw.DecodeJSON(req, &in); err != nil {
 				return View{}, err
 			}
-			return s.Update(ctx, c, in)
+			return h.Profile.Update(ctx, c, in)
 		})
 	case route{"POST", "/api/account/email"}:
+		if h.Profile == nil {
+			break
+		}
 		return h.signedIn(ctx, req, func(c Caller) (View, error) {
 			var in ConfirmEmailInput
 			if err := apigw.DecodeJSON(req, &in); err != nil {
 				return View{}, err
 			}
-			return s.ConfirmEmail(ctx, c, in)
+			return h.Profile.ConfirmEmail(ctx, c, in)
 		})
 	case route{"DELETE", "/api/session"}, route{"DELETE", "/api/sessions"}:
+		if h.Sessions == nil {
+			break
+		}
 		c, err := h.caller(ctx, req)
 		if err == nil {
 			if r.resource == "/api/sessions" {
-				err = s.SignOutEverywhere(ctx, c)
+				err = h.Sessions.SignOutEverywhere(ctx, c)
 			} else {
-				err = s.SignOut(ctx, c)
+				err = h.Sessions.SignOut(ctx, c)
 			}
 		}
 		if err != nil && privacy.ErrorCode(err) != privacy.Unauthorized {
@@ -93,8 +129,11 @@ func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 		// Signing out always clears the cookie, even when the session had already ended.
 		return apigw.Response{StatusCode: http.StatusNoContent, MultiValueHeaders: map[string][]string{"Set-Cookie": {sessionCookie("", -1)}}}, nil
 	case route{"POST", "/api/guardian"}:
+		if h.Guardian == nil {
+			break
+		}
 		return withBody(req, func(in GuardianInput) (apigw.Response, error) {
-			confirmed, err := s.Guardian(ctx, in, ip)
+			confirmed, err := h.Guardian.Decide(ctx, in, ip)
 			if err != nil {
 				return apigw.Response{}, err
 			}
@@ -105,7 +144,7 @@ func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 			return apigw.JSON(http.StatusOK, map[string]string{"status": status})
 		})
 	}
-	return apigw.Response{}, privacy.Errorf(privacy.NotFound, "No such API route or method.")
+	return apigw.Response{}, errNoRoute
 }
 
 // withBody decodes the request body into T and hands it to f.
@@ -127,6 +166,9 @@ func accepted(err error) (apigw.Response, error) {
 
 // signedIn authenticates the caller, runs f, and answers with the account view it returns.
 func (h *Handler) signedIn(ctx context.Context, req *apigw.Request, f func(Caller) (View, error)) (apigw.Response, error) {
+	if h.Sessions == nil {
+		return apigw.Response{}, errNoRoute
+	}
 	c, err := h.caller(ctx, req)
 	if err != nil {
 		return apigw.Response{}, err
@@ -169,7 +211,7 @@ func (h *Handler) caller(ctx context.Context, req *apigw.Request) (Caller, error
 		}
 		for _, c := range cookies {
 			if c.Name == CookieName && c.Value != "" {
-				return h.Service.Authenticate(ctx, c.Value)
+				return h.Sessions.Authenticate(ctx, c.Value)
 			}
 		}
 	}
@@ -180,7 +222,7 @@ func (h *Handler) caller(ctx context.Context, req *apigw.Request) (Caller, error
 // (Bodies must be JSON, which a cross-site form cannot send; this is the second lock.)
 func (h *Handler) checkOrigin(req *apigw.Request) error {
 	origin := apigw.Header(req, "Origin")
-	site := h.Service.Config.SiteURL
+	site := h.SiteURL
 	if origin == "" || site == "" {
 		return nil
 	}

@@ -12,6 +12,12 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
+// ProfileManager is the account page: everything held (P15) and corrections (P16).
+type ProfileManager struct {
+	*Env
+	Store ProfileStore
+}
+
 // View is the account page's data: everything the portal holds about the person (P15).
 type View struct {
 	SubjectID    string                  `json:"subjectId"`
@@ -73,7 +79,7 @@ type AuditView struct {
 }
 
 // Get returns everything held about the caller.
-func (s *Service) Get(ctx context.Context, c Caller) (View, error) {
+func (s *ProfileManager) Get(ctx context.Context, c Caller) (View, error) {
 	rec, err := s.Store.Record(ctx, c.Subject, s.Now())
 	if err != nil {
 		return View{}, err
@@ -91,21 +97,22 @@ func (s *Service) Get(ctx context.Context, c Caller) (View, error) {
 		Sessions:     []SessionView{},
 		Audit:        []AuditView{},
 	}
-	for k, o := range a.Optional {
+	for k, o := range rec.Optional {
 		v.Optional[k] = OptionalView(o)
 	}
 	if g := rec.Guardian; g != nil {
 		v.Guardian = &GuardianView{Email: g.Email, ExpiresAt: g.ExpiresAt}
 	}
-	for _, e := range a.Consents {
-		v.Consents = append(v.Consents, ConsentView(e))
+	for _, e := range rec.Consents {
+		v.Consents = append(v.Consents, ConsentView{Purpose: e.Purpose, Granted: e.Granted, At: e.At, PolicyVersion: e.PolicyVersion, Source: string(e.Source)})
 	}
 	sort.SliceStable(v.Consents, func(i, j int) bool { return v.Consents[i].At.Before(v.Consents[j].At) })
-	for _, se := range a.Sessions {
+	for _, se := range rec.Sessions {
 		v.Sessions = append(v.Sessions, SessionView{CreatedAt: se.CreatedAt, ExpiresAt: se.ExpiresAt, Current: se.TokenHash == c.TokenHash})
 	}
-	for _, e := range a.Audit {
-		f := e.Fields
+	sort.SliceStable(v.Sessions, func(i, j int) bool { return v.Sessions[i].CreatedAt.Before(v.Sessions[j].CreatedAt) })
+	for _, e := range rec.Audit {
+		f := slices.Clone(e.Fields)
 		if f == nil {
 			f = []string{}
 		}
@@ -116,31 +123,14 @@ func (s *Service) Get(ctx context.Context, c Caller) (View, error) {
 	return v, nil
 }
 
-// UpdateInput is a partial update of the account: absent fields are left alone.
-type UpdateInput struct {
-	Name        *string  `json:"name"`
-	Username    *string  `json:"username"`
-	Locale      *string  `json:"locale"`
-	Email       *string  `json:"email"`
-	Mobile      *string  `json:"mobile"`
-	JobPosition *string  `json:"jobPosition"`
-	Company     *string  `json:"company"`
-	Education   *string  `json:"education"`
-	Consents    []string `json:"consents"`
-}
-
-func (in UpdateInput) optional() map[string]*string {
-	return map[string]*string{"mobile": in.Mobile, "jobPosition": in.JobPosition, "company": in.Company, "education": in.Education}
-}
-
 // Update corrects the caller's data (P16). Every change is validated and audited in the
 // subject's partition; a new e-mail address takes effect only once verified.
-func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, error) {
-	rec, err := s.Store.Record(ctx, c.Subject, s.Now())
+func (s *ProfileManager) Update(ctx context.Context, c Caller, in UpdateInput) (View, error) {
+	ed, err := s.Store.Editable(ctx, c.Subject)
 	if err != nil {
 		return View{}, err
 	}
-	a := rec.Account
+	a := ed.Account
 	now := s.Now()
 	var ch privacy.AccountChange
 	var fields []string
@@ -157,7 +147,7 @@ func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, e
 		if err := privacy.ValidateUsername("username", u); err != nil {
 			return View{}, err
 		}
-		ch.Username, ch.UsernameKey, ch.OldUsernameKey = &u, s.usernameKey(u), rec.UsernameKey
+		ch.Username, ch.UsernameKey, ch.OldUsernameKey = &u, s.Keys.UsernameKey(u), a.UsernameKey
 		fields = append(fields, "username")
 	}
 	if in.Locale != nil && *in.Locale != a.Profile.Locale {
@@ -170,20 +160,20 @@ func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, e
 
 	// Optional fields: a value needs its consent (given before, or now); "" deletes the value
 	// and withdraws the consent to keep it.
-	granted := privacy.ConsentState(a.Consents)
+	granted := privacy.ConsentState(ed.Consents)
 	values := map[string]string{}
-	for k, v := range in.optional() {
+	for k, v := range in.Optional {
 		if v != nil {
 			values[k] = strings.TrimSpace(*v)
 		}
 	}
-	if err := validateConsents(in.Consents, values, granted); err != nil {
+	if err := privacy.ValidateOptional(in.Consents, values, granted); err != nil {
 		return View{}, err
 	}
 	var version string
 	needVersion := len(in.Consents) > 0
 	for k, v := range values {
-		if _, had := a.Optional[k]; v != "" || had {
+		if _, had := ed.Optional[k]; v != "" || had {
 			needVersion = true
 		}
 	}
@@ -194,27 +184,27 @@ func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, e
 	}
 	for _, p := range in.Consents {
 		if !granted[p] {
-			ch.Consents = append(ch.Consents, privacy.ConsentEntry{Purpose: p, Granted: true, At: now, PolicyVersion: version, Source: "account"})
+			ch.Consents = append(ch.Consents, privacy.Grant(p, privacy.SourceAccount, version, now))
 			fields = append(fields, "consent:"+p)
 		}
 	}
-	for _, f := range privacy.OptionalFields {
+	for _, f := range privacy.Catalogue().OptionalFields {
 		v, set := values[f.Key]
 		if !set {
 			continue
 		}
-		old, had := a.Optional[f.Key]
+		old, had := ed.Optional[f.Key]
 		switch {
 		case v == "" && had:
 			ch.DeleteOptional = append(ch.DeleteOptional, f.Key)
-			ch.Consents = append(ch.Consents, privacy.ConsentEntry{Purpose: f.Purpose.ID, Granted: false, At: now, PolicyVersion: version, Source: "account"})
-			fields = append(fields, f.Key, "consent:"+f.Purpose.ID)
+			ch.Consents = append(ch.Consents, privacy.Withdraw(f.Purpose, privacy.SourceAccount, version, now))
+			fields = append(fields, f.Key, "consent:"+f.Purpose)
 		case v != "" && (!had || v != old.Value):
 			if ch.SetOptional == nil {
 				ch.SetOptional = map[string]privacy.OptionalValue{}
 			}
 			consentedAt := old.ConsentedAt
-			if !had || slices.Contains(in.Consents, f.Purpose.ID) {
+			if !had || slices.Contains(in.Consents, f.Purpose) {
 				consentedAt = now
 			}
 			ch.SetOptional[f.Key] = privacy.OptionalValue{Value: v, ConsentedAt: consentedAt, PolicyVersion: version}
@@ -230,14 +220,14 @@ func (s *Service) Update(ctx context.Context, c Caller, in UpdateInput) (View, e
 		}
 		// Each change mails a code to an address of the caller's choosing: limited per account
 		// and per address named.
-		if err := s.limit(ctx, "email-change", string(c.Subject), s.Limits.EmailChangePerAccount); err != nil {
+		if err := s.Limiter.Allow(ctx, "email-change", string(c.Subject), s.Limits.EmailChangePerAccount); err != nil {
 			return View{}, err
 		}
-		if err := s.limit(ctx, "mail-to", privacy.CanonicalEmail(newEmail), s.Limits.MailPerRecipient); err != nil {
+		if err := s.Limiter.Allow(ctx, "mail-to", privacy.CanonicalEmail(newEmail), s.Limits.MailPerRecipient); err != nil {
 			return View{}, err
 		}
 		v, code, _ := s.newVerification(c.Subject, privacy.VerifyNewEmail)
-		v.NewEmail, v.NewEmailKey = newEmail, s.emailKey(newEmail)
+		v.NewEmail, v.NewEmailKey = newEmail, s.Keys.EmailKey(newEmail)
 		ch.Verification, ch.PendingEmail, newCode = &v, &newEmail, code
 		fields = append(fields, "pendingEmail")
 	}
@@ -283,23 +273,29 @@ type ConfirmEmailInput struct {
 }
 
 // ConfirmEmail makes a pending new address the account's address, once its code is right.
-func (s *Service) ConfirmEmail(ctx context.Context, c Caller, in ConfirmEmailInput) (View, error) {
+func (s *ProfileManager) ConfirmEmail(ctx context.Context, c Caller, in ConfirmEmailInput) (View, error) {
 	code := strings.TrimSpace(in.Code)
-	if len(code) != 6 || strings.Trim(code, "0123456789") != "" {
+	if !validCode(code) {
 		return View{}, privacy.FieldError("code", "is the 6-digit number from the mail")
 	}
-	if err := s.limit(ctx, "email-confirm", string(c.Subject), s.Limits.ConfirmPerAccount); err != nil {
+	if err := s.Limiter.Allow(ctx, "email-confirm", string(c.Subject), s.Limits.ConfirmPerAccount); err != nil {
 		return View{}, err
 	}
-	rec, err := s.Store.Record(ctx, c.Subject, s.Now())
+	a, err := s.Store.Account(ctx, c.Subject)
 	if err != nil {
 		return View{}, err
 	}
-	v, ok := rec.Verifications[privacy.VerifyNewEmail]
-	if !ok || !v.Usable(s.Now()) {
+	v, err := s.Store.Verification(ctx, c.Subject, privacy.VerifyNewEmail)
+	if isNotFound(err) {
 		return View{}, errInvalidCode
 	}
-	if !privacy.Equal(s.secretHash(domainCode, c.Subject, string(privacy.VerifyNewEmail), code), v.CodeHash) {
+	if err != nil {
+		return View{}, err
+	}
+	if !v.Usable(s.Now()) {
+		return View{}, errInvalidCode
+	}
+	if !privacy.Equal(s.Keys.SecretHash(privacy.DomainCode, c.Subject, string(privacy.VerifyNewEmail), code), v.CodeHash) {
 		n, err := s.Store.FailVerification(ctx, c.Subject, privacy.VerifyNewEmail)
 		if err != nil && !errors.Is(err, privacy.ErrStale) {
 			return View{}, err
@@ -309,7 +305,7 @@ func (s *Service) ConfirmEmail(ctx context.Context, c Caller, in ConfirmEmailInp
 		}
 		return View{}, privacy.FieldError("code", "Too many wrong codes: change the address again to get a new code.")
 	}
-	switch err := s.Store.ConfirmNewEmail(ctx, c.Subject, v, rec.EmailKey, s.audit(actionEmailChanged, "email")); {
+	switch err := s.Store.ConfirmNewEmail(ctx, c.Subject, v, a.EmailKey, s.audit(actionEmailChanged, "email")); {
 	case errors.Is(err, privacy.ErrEmailTaken):
 		return View{}, privacy.FieldError("email", "That address already has an account.")
 	case errors.Is(err, privacy.ErrStale):

@@ -9,6 +9,19 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
+// CodeSender mails a new verification code to an account (Verifier.SendNewCode).
+type CodeSender interface {
+	SendNewCode(ctx context.Context, a privacy.Account) error
+}
+
+// SessionManager signs people in and out and tells who a request comes from.
+type SessionManager struct {
+	*Env
+	Store SessionStore
+	// Codes mails a new code to a person who signs in before verifying their address.
+	Codes CodeSender
+}
+
 // SignInInput is the sign-in form: an e-mail address or a username, and the password.
 type SignInInput struct {
 	Login    string `json:"login"`
@@ -31,8 +44,8 @@ type SignedIn struct {
 
 // SignIn checks a login and password and opens a session. Failures never say which part was
 // wrong, and an unknown login costs the same password hashing as a known one.
-func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (SignedIn, error) {
-	if err := s.limit(ctx, "signin-ip", clientIP, s.Limits.SignInPerIP); err != nil {
+func (s *SessionManager) SignIn(ctx context.Context, in SignInInput, clientIP string) (SignedIn, error) {
+	if err := s.Limiter.Allow(ctx, "signin-ip", clientIP, s.Limits.SignInPerIP); err != nil {
 		return SignedIn{}, err
 	}
 	login := strings.TrimSpace(in.Login)
@@ -47,15 +60,15 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 	}
 	// Per login and client address: guessing from one place is slow, and nobody can lock
 	// a person out from one place either.
-	if err := s.limit(ctx, "signin-login", strings.ToLower(login)+"|"+clientIP, s.Limits.SignInPerLogin); err != nil {
+	if err := s.Limiter.Allow(ctx, "signin-login", strings.ToLower(login)+"|"+clientIP, s.Limits.SignInPerLogin); err != nil {
 		return SignedIn{}, err
 	}
 	var id privacy.SubjectID
 	var err error
 	if strings.Contains(login, "@") {
-		id, err = s.Store.SubjectByEmail(ctx, s.emailKey(login))
+		id, err = s.Store.SubjectByEmail(ctx, s.Keys.EmailKey(login))
 	} else {
-		id, err = s.Store.SubjectByUsername(ctx, s.usernameKey(login))
+		id, err = s.Store.SubjectByUsername(ctx, s.Keys.UsernameKey(login))
 	}
 	if err != nil && !isNotFound(err) {
 		return SignedIn{}, err
@@ -66,14 +79,14 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 	if id != "" {
 		bucket = string(id)
 	}
-	if err := s.limit(ctx, "signin-account", bucket, s.Limits.SignInPerAccount); err != nil {
+	if err := s.Limiter.Allow(ctx, "signin-account", bucket, s.Limits.SignInPerAccount); err != nil {
 		return SignedIn{}, err
 	}
 	if id == "" {
 		password.Check(in.Password, password.DummyHash())
 		return SignedIn{}, errSignIn
 	}
-	rec, err := s.Store.Login(ctx, id, s.Now())
+	rec, err := s.Store.Login(ctx, id)
 	if isNotFound(err) {
 		password.Check(in.Password, password.DummyHash())
 		return SignedIn{}, errSignIn
@@ -85,12 +98,13 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 		return SignedIn{}, errSignIn
 	}
 	// The password is right: from here on the answer may say what the account needs.
-	switch rec.Account.Status {
+	a := rec.Account
+	switch a.Status {
 	case privacy.StatusUnverified:
 		// A new code at most as often as "send a new code" allows: each one mails the address.
-		err := s.limit(ctx, "resend-email", privacy.CanonicalEmail(rec.Account.Profile.Email), s.Limits.ResendPerEmail)
+		err := s.Limiter.Allow(ctx, "resend-email", privacy.CanonicalEmail(a.Profile.Email), s.Limits.ResendPerEmail)
 		if err == nil {
-			err = s.sendNewCode(ctx, rec.Account)
+			err = s.Codes.SendNewCode(ctx, a)
 		}
 		msg := "Verify your e-mail address first: we have sent you a new code."
 		switch {
@@ -108,7 +122,7 @@ func (s *Service) SignIn(ctx context.Context, in SignInInput, clientIP string) (
 	}
 	token := privacy.NewToken()
 	now := s.Now()
-	sess := privacy.Session{TokenHash: s.Keys.Hash(domainSession, token), CreatedAt: now, ExpiresAt: now.Add(s.Config.SessionTTL)}
+	sess := privacy.Session{TokenHash: s.Keys.SessionHash(token), CreatedAt: now, ExpiresAt: now.Add(s.Config.SessionTTL)}
 	if err := s.Store.PutSession(ctx, id, sess); err != nil {
 		return SignedIn{}, err
 	}
@@ -124,12 +138,12 @@ type Caller struct {
 
 // Authenticate turns a session cookie into its caller; a missing, forged, revoked or expired
 // session is Unauthorized.
-func (s *Service) Authenticate(ctx context.Context, cookie string) (Caller, error) {
+func (s *SessionManager) Authenticate(ctx context.Context, cookie string) (Caller, error) {
 	id, token, ok := splitToken(cookie)
 	if !ok {
 		return Caller{}, privacy.Errorf(privacy.Unauthorized, "Sign in first.")
 	}
-	h := s.Keys.Hash(domainSession, token)
+	h := s.Keys.SessionHash(token)
 	if _, err := s.Store.Session(ctx, id, h, s.Now()); err != nil {
 		if errors.Is(err, privacy.ErrStale) {
 			return Caller{}, privacy.Errorf(privacy.Unauthorized, "Your session has ended. Sign in again.")
@@ -140,12 +154,12 @@ func (s *Service) Authenticate(ctx context.Context, cookie string) (Caller, erro
 }
 
 // SignOut revokes the caller's session.
-func (s *Service) SignOut(ctx context.Context, c Caller) error {
+func (s *SessionManager) SignOut(ctx context.Context, c Caller) error {
 	return s.Store.DeleteSession(ctx, c.Subject, c.TokenHash)
 }
 
 // SignOutEverywhere revokes every session of the caller.
-func (s *Service) SignOutEverywhere(ctx context.Context, c Caller) error {
+func (s *SessionManager) SignOutEverywhere(ctx context.Context, c Caller) error {
 	logged("signed out everywhere", c.Subject)
 	return s.Store.DeleteSessions(ctx, c.Subject)
 }

@@ -9,6 +9,12 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
+// Verifier proves addresses: it checks codes and links, and sends new codes.
+type Verifier struct {
+	*Env
+	Store VerificationStore
+}
+
 // VerifyInput verifies an e-mail address with a code, or with the mailed link's token.
 type VerifyInput struct {
 	Email string `json:"email"`
@@ -25,39 +31,43 @@ func splitToken(t string) (privacy.SubjectID, string, bool) {
 	return privacy.SubjectID(id), secret, true
 }
 
+// validCode reports whether s is a 6-digit code.
+func validCode(s string) bool { return len(s) == 6 && strings.Trim(s, "0123456789") == "" }
+
 // Verify checks a code (or link) and marks the address verified. Codes are single use, expire,
 // and die after MaxCodeAttempts wrong tries.
-func (s *Service) Verify(ctx context.Context, in VerifyInput, clientIP string) error {
-	if err := s.limit(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
+func (s *Verifier) Verify(ctx context.Context, in VerifyInput, clientIP string) error {
+	if err := s.Limiter.Allow(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
 		return err
 	}
 	var id privacy.SubjectID
-	var secret, hash string
+	var hash string
 	switch {
 	case in.Token != "":
+		var secret string
 		var ok bool
 		if id, secret, ok = splitToken(in.Token); !ok {
 			return errInvalidLink
 		}
-		hash = s.secretHash(domainToken, id, string(privacy.VerifyEmail), secret)
+		hash = s.Keys.SecretHash(privacy.DomainToken, id, string(privacy.VerifyEmail), secret)
 	default:
 		email := privacy.NormalizeEmail(in.Email)
 		if err := privacy.ValidateEmail("email", email); err != nil {
 			return err
 		}
 		in.Code = strings.TrimSpace(in.Code)
-		if len(in.Code) != 6 || strings.Trim(in.Code, "0123456789") != "" {
+		if !validCode(in.Code) {
 			return privacy.FieldError("code", "is the 6-digit number from the mail")
 		}
 		var err error
-		id, err = s.Store.SubjectByEmail(ctx, s.emailKey(email))
+		id, err = s.Store.SubjectByEmail(ctx, s.Keys.EmailKey(email))
 		if isNotFound(err) {
 			return errInvalidCode
 		}
 		if err != nil {
 			return err
 		}
-		hash = s.secretHash(domainCode, id, string(privacy.VerifyEmail), in.Code)
+		hash = s.Keys.SecretHash(privacy.DomainCode, id, string(privacy.VerifyEmail), in.Code)
 	}
 	for range 3 {
 		err := s.verifyOnce(ctx, id, hash, in.Token != "")
@@ -70,20 +80,26 @@ func (s *Service) Verify(ctx context.Context, in VerifyInput, clientIP string) e
 
 // verifyOnce reads the account and consumes the verification; privacy.ErrChanged means a
 // guardian's decision landed in between, and the caller tries again with a fresh read.
-func (s *Service) verifyOnce(ctx context.Context, id privacy.SubjectID, hash string, byToken bool) error {
+func (s *Verifier) verifyOnce(ctx context.Context, id privacy.SubjectID, hash string, byToken bool) error {
 	invalid := errInvalidCode
 	if byToken {
 		invalid = errInvalidLink
 	}
-	rec, err := s.Store.Record(ctx, id, s.Now())
+	a, err := s.Store.Account(ctx, id)
 	if isNotFound(err) {
 		return invalid
 	}
 	if err != nil {
 		return err
 	}
-	v, ok := rec.Verifications[privacy.VerifyEmail]
-	if !ok || !v.Usable(s.Now()) || rec.Account.Status == privacy.StatusErasing {
+	v, err := s.Store.Verification(ctx, id, privacy.VerifyEmail)
+	if isNotFound(err) {
+		return invalid
+	}
+	if err != nil {
+		return err
+	}
+	if !v.Usable(s.Now()) || a.Status == privacy.StatusErasing {
 		return invalid
 	}
 	if !privacy.Equal(hash, v.CodeHash) && !privacy.Equal(hash, v.TokenHash) {
@@ -96,12 +112,11 @@ func (s *Service) verifyOnce(ctx context.Context, id privacy.SubjectID, hash str
 			return err
 		}
 		// Re-sent codes start their attempt count again; this bounds guesses across them.
-		if err := s.limit(ctx, "wrong-codes", string(id), s.Limits.WrongCodesPerAccount); err != nil {
+		if err := s.Limiter.Allow(ctx, "wrong-codes", string(id), s.Limits.WrongCodesPerAccount); err != nil {
 			return err
 		}
 		return invalid
 	}
-	a := rec.Account
 	status := privacy.DeriveStatus(a.Profile.AgeGroup, true, a.GuardianConfirmed)
 	switch err := s.Store.VerifyEmail(ctx, id, v, a.GuardianConfirmed, status, s.audit(actionEmailVerified, "email")); {
 	case errors.Is(err, privacy.ErrStale):
@@ -119,43 +134,44 @@ type ResendInput struct {
 }
 
 // Resend mails a new code to an unverified account. It answers alike for every address.
-func (s *Service) Resend(ctx context.Context, in ResendInput, clientIP string) error {
-	if err := s.limit(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
+func (s *Verifier) Resend(ctx context.Context, in ResendInput, clientIP string) error {
+	if err := s.Limiter.Allow(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
 		return err
 	}
 	email := privacy.NormalizeEmail(in.Email)
 	if err := privacy.ValidateEmail("email", email); err != nil {
 		return err
 	}
-	if err := s.limit(ctx, "resend-email", privacy.CanonicalEmail(email), s.Limits.ResendPerEmail); err != nil {
+	if err := s.Limiter.Allow(ctx, "resend-email", privacy.CanonicalEmail(email), s.Limits.ResendPerEmail); err != nil {
 		return err
 	}
-	id, err := s.Store.SubjectByEmail(ctx, s.emailKey(email))
+	id, err := s.Store.SubjectByEmail(ctx, s.Keys.EmailKey(email))
 	if isNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	rec, err := s.Store.Record(ctx, id, s.Now())
+	a, err := s.Store.Account(ctx, id)
 	if isNotFound(err) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	if rec.Account.EmailVerified {
+	if a.EmailVerified {
 		return nil
 	}
-	return s.sendNewCode(ctx, rec.Account)
+	return s.SendNewCode(ctx, a)
 }
 
-func (s *Service) sendNewCode(ctx context.Context, a privacy.Account) error {
+// SendNewCode replaces the account's verification with a new code and mails it.
+func (s *Verifier) SendNewCode(ctx context.Context, a privacy.Account) error {
 	v, code, token := s.newVerification(a.SubjectID, privacy.VerifyEmail)
 	if err := s.Store.PutVerification(ctx, a.SubjectID, v); err != nil {
 		return err
 	}
 	return s.send(ctx, mail.Message{To: a.Profile.Email, Locale: a.Profile.Locale, Kind: mail.VerifyEmail, Data: mail.Data{
-		Name: a.Profile.Name, Code: code, Link: s.verifyLink(a.Profile.Locale, token), Minutes: s.codeMinutes(),
+		Name: a.Profile.Name, Code: code, Link: s.link(a.Profile.Locale, "/verify/", token), Minutes: s.codeMinutes(),
 	}})
 }

@@ -209,6 +209,11 @@ func DecodeJSON(req *Request, v any) error {
 }
 
 func decodeError(err error) error {
+	// A type's own UnmarshalJSON may already name the field at fault.
+	var pe *privacy.Error
+	if errors.As(err, &pe) {
+		return pe
+	}
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {

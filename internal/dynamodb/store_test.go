@@ -11,9 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/privacyportal/portal/infra/localcloud"
 	"github.com/privacyportal/portal/internal/dynamodb"
@@ -25,7 +23,7 @@ var tables *localcloud.Cloud
 // TestMain starts DynamoDB Local with the template's table, once for the package.
 func TestMain(m *testing.M) {
 	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..", "..")
+	root := filepath.Join(filepath.Dir(file), "..", "..")
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	var err error
 	tables, err = localcloud.StartServices(ctx, localcloud.Config{Root: root}, "dynamodb")
@@ -53,11 +51,12 @@ func registration(email, username string) privacy.Registration {
 		Account: privacy.Account{
 			SubjectID: id, Status: privacy.StatusUnverified, CreatedAt: now,
 			Profile:  privacy.Profile{Name: "Ada", Email: email, Username: username, Locale: "en", AgeGroup: privacy.AgeAdult},
-			Optional: map[string]privacy.OptionalValue{"mobile": {Value: "+1 555 0100", ConsentedAt: now, PolicyVersion: "1.0"}},
-			Consents: []privacy.ConsentEntry{{Purpose: "profile.mobile", Granted: true, At: now, PolicyVersion: "1.0", Source: "register"}},
-			Audit:    []privacy.AuditEntry{{At: now, Action: "account.registered", Fields: []string{"name", "email"}}},
+			EmailKey: "e-" + email, UsernameKey: "u-" + username,
 		},
-		EmailKey: "e-" + email, UsernameKey: "u-" + username, PasswordHash: "$argon2id$test",
+		Optional:     map[string]privacy.OptionalValue{"mobile": {Value: "+1 555 0100", ConsentedAt: now, PolicyVersion: "1.0"}},
+		Consents:     []privacy.ConsentEntry{privacy.Grant("profile.mobile", privacy.SourceRegistration, "1.0", now)},
+		Audit:        privacy.AuditEntry{At: now, Action: "account.registered", Fields: []string{"name", "email"}},
+		PasswordHash: "$argon2id$test",
 		Verification: privacy.Verification{Kind: privacy.VerifyEmail, CodeHash: "code", TokenHash: "token", ExpiresAt: now.Add(time.Hour)},
 		SweepAt:      now.Add(time.Hour),
 	}
@@ -65,14 +64,11 @@ func registration(email, username string) privacy.Registration {
 
 func partitionSize(t *testing.T, id privacy.SubjectID) int {
 	t.Helper()
-	out, err := tables.DynamoDB.Query(context.Background(), &ddb.QueryInput{
-		TableName: aws.String(tables.Names["PortalTable"]), KeyConditionExpression: aws.String("PK = :pk"),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": &types.AttributeValueMemberS{Value: "SUBJECT#" + string(id)}},
-	})
+	items, err := newStore().Partition(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return len(out.Items)
+	return len(items)
 }
 
 func TestRegisterKeepsAddressesAndUsernamesUniqueUnderConcurrency(t *testing.T) {
@@ -140,10 +136,10 @@ func TestDeleteSubjectLeavesNothing(t *testing.T) {
 	if n := partitionSize(t, id); n != 0 {
 		t.Errorf("%d items left in the partition", n)
 	}
-	if _, err := st.SubjectByEmail(ctx, r.EmailKey); privacy.ErrorCode(err) != privacy.NotFound {
+	if _, err := st.SubjectByEmail(ctx, r.Account.EmailKey); privacy.ErrorCode(err) != privacy.NotFound {
 		t.Errorf("e-mail look-up survives: %v", err)
 	}
-	if _, err := st.SubjectByUsername(ctx, r.UsernameKey); privacy.ErrorCode(err) != privacy.NotFound {
+	if _, err := st.SubjectByUsername(ctx, r.Account.UsernameKey); privacy.ErrorCode(err) != privacy.NotFound {
 		t.Errorf("username look-up survives: %v", err)
 	}
 	if deleted < 10 {
@@ -239,7 +235,7 @@ func TestVerificationAndGuardianRaceEndActive(t *testing.T) {
 		var verr, gerr error
 		wg.Go(func() { verr = st.VerifyEmail(ctx, id, r.Verification, false, privacy.StatusPending, audit) })
 		wg.Go(func() {
-			gerr = st.ConfirmGuardian(ctx, id, "g", false, privacy.StatusPending, privacy.ConsentEntry{Purpose: "service", Granted: true, At: time.Now()}, audit)
+			gerr = st.ConfirmGuardian(ctx, id, "g", false, privacy.StatusPending, privacy.Grant(privacy.PurposeService, privacy.SourceGuardian, "1.0", time.Now()), audit)
 		})
 		wg.Wait()
 		// Exactly one may land on the stale read; the other must be told the account changed.
@@ -317,10 +313,10 @@ func TestUsernameReservationsHoldUntilTheyExpire(t *testing.T) {
 	now := time.Now()
 	user := fmt.Sprintf("held%d", now.UnixNano())
 	r := registration(fmt.Sprintf("held-%d@example.com", now.UnixNano()), user)
-	if err := st.ReserveUsername(ctx, r.UsernameKey, now.Add(time.Hour), now); err != nil {
+	if err := st.ReserveUsername(ctx, r.Account.UsernameKey, now.Add(time.Hour), now); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.SubjectByUsername(ctx, r.UsernameKey); privacy.ErrorCode(err) != privacy.NotFound {
+	if _, err := st.SubjectByUsername(ctx, r.Account.UsernameKey); privacy.ErrorCode(err) != privacy.NotFound {
 		t.Errorf("a reservation resolves to an account: %v", err)
 	}
 	if err := st.Register(ctx, r); !errors.Is(err, privacy.ErrUsernameTaken) {
@@ -329,13 +325,13 @@ func TestUsernameReservationsHoldUntilTheyExpire(t *testing.T) {
 	// Once a reservation has expired (DynamoDB Local never deletes it), the name is free.
 	old := fmt.Sprintf("old%d", now.UnixNano())
 	freed := registration(fmt.Sprintf("freed-%d@example.com", now.UnixNano()), old)
-	if err := st.ReserveUsername(ctx, freed.UsernameKey, now.Add(-time.Minute), now.Add(-2*time.Hour)); err != nil {
+	if err := st.ReserveUsername(ctx, freed.Account.UsernameKey, now.Add(-time.Minute), now.Add(-2*time.Hour)); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.Register(ctx, freed); err != nil {
 		t.Errorf("registering a username whose reservation expired: %v", err)
 	}
-	if id, err := st.SubjectByUsername(ctx, freed.UsernameKey); err != nil || id != freed.Account.SubjectID {
+	if id, err := st.SubjectByUsername(ctx, freed.Account.UsernameKey); err != nil || id != freed.Account.SubjectID {
 		t.Errorf("the freed username now resolves to %q, %v", id, err)
 	}
 }
@@ -365,5 +361,92 @@ func TestMarkErasingStopsActivation(t *testing.T) {
 	}
 	if err := st.MarkErasing(ctx, r2.Account.SubjectID); !errors.Is(err, privacy.ErrStale) {
 		t.Errorf("claiming an active account for erasure: %v, want ErrStale", err)
+	}
+}
+
+// queries wraps the emulator's client and keeps the key conditions of the queries made.
+type queries struct {
+	dynamodb.API
+	mu    sync.Mutex
+	conds []string
+}
+
+func (q *queries) Query(ctx context.Context, in *ddb.QueryInput, optFns ...func(*ddb.Options)) (*ddb.QueryOutput, error) {
+	q.mu.Lock()
+	q.conds = append(q.conds, *in.KeyConditionExpression)
+	q.mu.Unlock()
+	return q.API.Query(ctx, in, optFns...)
+}
+
+// A correction, a sign-in and a verification read the items they need, not the partition,
+// which also holds the audit trail, sessions and (later) requests that grow with the account.
+func TestReadsTakeOnlyTheSortKeysTheyNeed(t *testing.T) {
+	q := &queries{API: tables.DynamoDB}
+	st := &dynamodb.Store{Client: q, Table: tables.Names["PortalTable"]}
+	ctx := context.Background()
+	r := registration(fmt.Sprintf("rd-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("rd%d", time.Now().UnixNano()))
+	if err := st.Register(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	id := r.Account.SubjectID
+	for i := range 3 {
+		if err := st.PutSession(ctx, id, privacy.Session{TokenHash: fmt.Sprint("s", i), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ed, err := st.Editable(ctx, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ed.Account.Profile.Email != r.Account.Profile.Email || ed.Optional["mobile"].Value != "+1 555 0100" || len(ed.Consents) != 1 || !ed.Consents[0].Granted {
+		t.Errorf("editable = %+v", ed)
+	}
+	login, err := st.Login(ctx, id)
+	if err != nil || login.PasswordHash != r.PasswordHash || login.Account.SubjectID != id {
+		t.Errorf("login = %+v, %v", login, err)
+	}
+	if v, err := st.Verification(ctx, id, privacy.VerifyEmail); err != nil || v.CodeHash != "code" || v.Attempts != 0 {
+		t.Errorf("verification = %+v, %v", v, err)
+	}
+	if _, err := st.Verification(ctx, id, privacy.VerifyNewEmail); privacy.ErrorCode(err) != privacy.NotFound {
+		t.Errorf("a verification never made: %v, want not found", err)
+	}
+	if _, err := st.Guardian(ctx, id); privacy.ErrorCode(err) != privacy.NotFound {
+		t.Errorf("a guardian request never made: %v, want not found", err)
+	}
+	if _, err := st.Account(ctx, privacy.NewSubjectID()); privacy.ErrorCode(err) != privacy.NotFound {
+		t.Errorf("an account never made: %v, want not found", err)
+	}
+	for _, c := range q.conds {
+		if c == "PK = :pk" {
+			t.Errorf("a read took the whole partition (%d queries: %q)", len(q.conds), q.conds)
+		}
+	}
+	if len(q.conds) != 3 {
+		t.Errorf("%d queries, want 2 for the correction and 1 for the sign-in: %q", len(q.conds), q.conds)
+	}
+	// The account page reads it all, by design (P15).
+	rec, err := st.Record(ctx, id, time.Now())
+	if err != nil || len(rec.Sessions) != 3 || len(rec.Audit) != 1 || rec.Verifications[privacy.VerifyEmail].CodeHash != "code" {
+		t.Errorf("record = %+v, %v", rec, err)
+	}
+}
+
+func TestSetSweepAtBringsAPendingAccountDue(t *testing.T) {
+	st := newStore()
+	ctx := context.Background()
+	r := registration(fmt.Sprintf("due-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("due%d", time.Now().UnixNano()))
+	if err := st.Register(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	id := r.Account.SubjectID
+	if err := st.SetSweepAt(ctx, id, time.Now().Add(-time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := st.DueForSweep(ctx, time.Now(), 1000); err != nil || !containsID(due, id) {
+		t.Errorf("not due after moving its deadline: %v %v", due, err)
+	}
+	if err := st.SetSweepAt(ctx, privacy.NewSubjectID(), time.Now()); !errors.Is(err, privacy.ErrStale) {
+		t.Errorf("moving the deadline of no account: %v, want ErrStale", err)
 	}
 }

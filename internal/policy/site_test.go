@@ -20,7 +20,7 @@ func TestP25_SiteVersionsJSONParses(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	out := t.TempDir()
-	if err := site.Build(ctx, filepath.Join("..", "..", "..", "site"), out, site.Params{}); err != nil {
+	if err := site.Build(ctx, filepath.Join("..", "..", "site"), out, site.Params{}); err != nil {
 		t.Fatal(err)
 	}
 	data, err := os.ReadFile(filepath.Join(out, "policy", "versions.json"))

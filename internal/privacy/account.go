@@ -30,6 +30,14 @@ const (
 	LocaleChinese = "zh-CN"
 )
 
+// LocalePath is a site path in a locale's pages: the Chinese site lives under /zh/.
+func LocalePath(locale, path string) string {
+	if locale == LocaleChinese {
+		return "/zh" + path
+	}
+	return path
+}
+
 // Profile is the registration data every account has (promise P01).
 type Profile struct {
 	Name     string
@@ -39,47 +47,11 @@ type Profile struct {
 	AgeGroup AgeGroup
 }
 
-// OptionalField is a profile field nobody has to give (promise P02). Each has its own consent
-// purpose, and its value is stored only while that consent is granted.
-type OptionalField struct {
-	Key     string // the JSON name in the API
-	Purpose Purpose
-	MaxLen  int
-}
-
-// OptionalFields lists the optional profile fields, in display order.
-var OptionalFields = []OptionalField{
-	{Key: "mobile", Purpose: PurposeProfileMobile, MaxLen: 32},
-	{Key: "jobPosition", Purpose: PurposeProfileJob, MaxLen: 100},
-	{Key: "company", Purpose: PurposeProfileCompany, MaxLen: 100},
-	{Key: "education", Purpose: PurposeProfileEdu, MaxLen: 100},
-}
-
-// LookupOptionalField returns the optional field with the given key.
-func LookupOptionalField(key string) (OptionalField, bool) {
-	for _, f := range OptionalFields {
-		if f.Key == key {
-			return f, true
-		}
-	}
-	return OptionalField{}, false
-}
-
 // OptionalValue is a stored optional field with the consent it is kept under.
 type OptionalValue struct {
 	Value         string
 	ConsentedAt   time.Time
 	PolicyVersion string
-}
-
-// ConsentEntry is one line of a subject's append-only consent ledger (promise P18).
-type ConsentEntry struct {
-	Purpose       string
-	Granted       bool
-	At            time.Time
-	PolicyVersion string
-	// Source says where the decision was made (register, account, guardian...).
-	Source string
 }
 
 // Session is a signed-in browser. Only a hash of its token is stored.
@@ -97,7 +69,8 @@ type AuditEntry struct {
 	Fields []string
 }
 
-// Account is everything the portal holds about one registered subject.
+// Account is who a registered subject is and where their account stands: the one item every
+// account has, without the lists (consents, sessions, audit) that grow with its age.
 type Account struct {
 	SubjectID SubjectID
 	Status    AccountStatus
@@ -107,24 +80,31 @@ type Account struct {
 	GuardianConfirmed bool
 	CreatedAt         time.Time
 	PendingEmail      string
-	Optional          map[string]OptionalValue
-	Consents          []ConsentEntry
-	Sessions          []Session
-	Audit             []AuditEntry
+	// EmailKey and UsernameKey are the keys of the account's look-up items.
+	EmailKey, UsernameKey string
 }
 
-// ConsentState derives the current state of every purpose from a ledger: the latest entry
-// for a purpose wins; a purpose with no entry is not granted (promise P06).
-func ConsentState(ledger []ConsentEntry) map[string]bool {
-	latest := map[string]ConsentEntry{}
-	for _, e := range ledger {
-		if cur, ok := latest[e.Purpose]; !ok || !e.At.Before(cur.At) {
-			latest[e.Purpose] = e
-		}
-	}
-	out := map[string]bool{}
-	for p, e := range latest {
-		out[p] = e.Granted
-	}
-	return out
+// Login is what signing in needs: the account and its password hash.
+type Login struct {
+	Account      Account
+	PasswordHash string
+}
+
+// Editable is what a correction of the account needs to validate: the account, its optional
+// values, and its consent ledger.
+type Editable struct {
+	Account  Account
+	Optional map[string]OptionalValue
+	Consents []ConsentEntry
+}
+
+// Record is everything the portal holds about one registered subject (promise P15).
+type Record struct {
+	Account       Account
+	Optional      map[string]OptionalValue
+	Consents      []ConsentEntry
+	Sessions      []Session
+	Audit         []AuditEntry
+	Guardian      *GuardianRequest
+	Verifications map[VerificationKind]Verification
 }

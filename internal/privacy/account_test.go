@@ -1,6 +1,7 @@
 package privacy_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -37,18 +38,59 @@ func TestValidateUsernameAndName(t *testing.T) {
 }
 
 func TestP02_OptionalFieldsEachHaveTheirOwnPurpose(t *testing.T) {
+	cat := privacy.Catalogue()
 	seen := map[string]bool{}
-	for _, f := range privacy.OptionalFields {
-		if f.Purpose.Required || seen[f.Purpose.ID] {
-			t.Errorf("optional field %s has purpose %+v: want its own, not required", f.Key, f.Purpose)
+	for _, f := range cat.OptionalFields {
+		p, ok := cat.Purpose(f.Purpose)
+		if !ok || p.Essential || p.LegalBasis != privacy.BasisConsent || seen[f.Purpose] {
+			t.Errorf("optional field %s has purpose %+v: want its own, on consent, not essential", f.Key, p)
 		}
-		seen[f.Purpose.ID] = true
+		seen[f.Purpose] = true
 	}
-	if err := privacy.ValidateOptional(privacy.OptionalFields[0], "not a phone"); err == nil {
+	mobile, ok := cat.OptionalField("mobile")
+	if !ok {
+		t.Fatal("no mobile field")
+	}
+	if err := mobile.Validate("not a phone"); err == nil {
 		t.Error("a mobile number of letters was accepted")
 	}
-	if err := privacy.ValidateOptional(privacy.OptionalFields[0], "+86 138 0000 0000"); err != nil {
+	if err := mobile.Validate("+86 138 0000 0000"); err != nil {
 		t.Errorf("a real mobile number was refused: %v", err)
+	}
+}
+
+func TestP02_OptionalValuesNeedTheirConsent(t *testing.T) {
+	tests := []struct {
+		name     string
+		consents []string
+		values   map[string]string
+		granted  map[string]bool
+		field    string // "" when valid
+	}{
+		{"nothing", nil, nil, nil, ""},
+		{"value with its consent now", []string{"profile.mobile"}, map[string]string{"mobile": "+44 20 7946 0000"}, nil, ""},
+		{"value with its consent given before", nil, map[string]string{"mobile": "+44 20 7946 0000"}, map[string]bool{"profile.mobile": true}, ""},
+		{"value without consent", nil, map[string]string{"company": "Acme"}, nil, "company"},
+		{"value with another field's consent", []string{"profile.mobile"}, map[string]string{"company": "Acme"}, nil, "company"},
+		{"value whose consent was withdrawn", nil, map[string]string{"company": "Acme"}, map[string]bool{"profile.company": false}, "company"},
+		{"removing a value needs no consent", nil, map[string]string{"company": ""}, nil, ""},
+		{"a consent that is not an optional field's", []string{"marketing"}, nil, nil, "consents"},
+		{"an unknown consent", []string{"everything"}, nil, nil, "consents"},
+		{"a consent twice", []string{"profile.mobile", "profile.mobile"}, map[string]string{"mobile": "+44 20 7946 0000"}, nil, "consents"},
+		{"an invalid value with its consent", []string{"profile.mobile"}, map[string]string{"mobile": "call me"}, nil, "mobile"},
+		{"a value too long", []string{"profile.job"}, map[string]string{"jobPosition": strings.Repeat("x", 101)}, nil, "jobPosition"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			err := privacy.ValidateOptional(tc.consents, tc.values, tc.granted)
+			var pe *privacy.Error
+			switch {
+			case tc.field == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tc.field != "" && (!errors.As(err, &pe) || pe.Field != tc.field):
+				t.Errorf("err = %v, want a field error on %s", err, tc.field)
+			}
+		})
 	}
 }
 
@@ -70,10 +112,10 @@ func TestKeyedHashSeparatesDomains(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if k.Hash("email", "a@b.c") == k.Hash("code", "a@b.c") {
+	if k.Hash(privacy.DomainEmail, "a@b.c") == k.Hash(privacy.DomainCode, "a@b.c") {
 		t.Error("the same input hashes alike in two domains")
 	}
-	if !privacy.Equal(k.Hash("email", "a@b.c"), k.Hash("email", "a@b.c")) {
+	if !privacy.Equal(k.EmailKey("A@B.c "), k.EmailKey("a@b.c")) {
 		t.Error("a hash is not stable")
 	}
 	if _, err := privacy.NewKeyed([]byte("short")); err == nil {

@@ -3,6 +3,7 @@ package privacy_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,27 +75,68 @@ func TestRequestTypeValid(t *testing.T) {
 }
 
 func TestP05_EveryOptionalUseIsItsOwnPurpose(t *testing.T) {
-	seen := map[string]bool{}
-	required := 0
-	for _, p := range privacy.Purposes {
-		if seen[p.ID] {
-			t.Errorf("purpose %q listed twice", p.ID)
+	cat := privacy.Catalogue()
+	essential := 0
+	for _, p := range cat.Purposes {
+		if p.Essential {
+			essential++
 		}
-		seen[p.ID] = true
-		if p.Required {
-			required++
-		}
-		if got, ok := privacy.LookupPurpose(p.ID); !ok || got != p {
-			t.Errorf("LookupPurpose(%q) = %v, %v", p.ID, got, ok)
+		if got, ok := cat.Purpose(p.ID); !ok || got.ID != p.ID {
+			t.Errorf("Purpose(%q) = %v, %v", p.ID, got, ok)
 		}
 	}
-	if required != 1 {
-		t.Errorf("required purposes = %d, want only the service itself", required)
+	if essential != 1 {
+		t.Errorf("essential purposes = %d, want only the service itself", essential)
 	}
-	for _, id := range []string{"profile.mobile", "profile.job", "profile.company", "profile.education", "permission.photos", "transfer.crossborder", "marketing"} {
-		if !seen[id] {
-			t.Errorf("purpose %q missing", id)
+	for _, id := range []string{"profile.mobile", "profile.job", "profile.company", "profile.education", "permission.photos", "transfer.crossborder", "marketing", "analytics", "email.analytics"} {
+		if p, ok := cat.Purpose(id); !ok || p.Essential || p.LegalBasis != privacy.BasisConsent {
+			t.Errorf("purpose %q: %+v, %v; want it, on consent", id, p, ok)
 		}
+	}
+	if p, _ := cat.Purpose("marketing"); !p.Marketing {
+		t.Error("marketing is not withdrawable from marketing mail")
+	}
+}
+
+func TestParseCatalogRefusesAnIncompleteCatalogue(t *testing.T) {
+	purpose := func(id, basis string, essential bool) string {
+		return fmt.Sprintf(`{"id":%q,"essential":%v,"legalBasis":%q,"since":"1.0","name":{"en":"n","zh-CN":"名"},"description":{"en":"d","zh-CN":"述"}}`, id, essential, basis)
+	}
+	service := purpose("service", "contract", true)
+	field := func(key, purpose, extra string) string {
+		return fmt.Sprintf(`{"key":%q,"purpose":%q,"maxLength":10,"label":{"en":"l","zh-CN":"标"},"consent":{"en":"c","zh-CN":"同"}%s}`, key, purpose, extra)
+	}
+	cat := func(purposes, fields string) string {
+		return `{"purposes":[` + purposes + `],"optionalFields":[` + fields + `]}`
+	}
+	tests := []struct {
+		name, json, want string // want: "" for valid, else a part of the error
+	}{
+		{"minimal", cat(service, ""), ""},
+		{"a field under its purpose", cat(service+","+purpose("profile.x", "consent", false), field("x", "profile.x", "")), ""},
+		{"not JSON", `{`, "catalogue"},
+		{"no service purpose", cat(purpose("marketing", "consent", false), ""), "service"},
+		{"a purpose twice", cat(service+","+service, ""), "twice"},
+		{"a Chinese name missing", cat(strings.Replace(service, `"zh-CN":"名"`, `"zh-CN":""`, 1), ""), "zh-CN"},
+		{"an unknown legal basis", cat(service+","+purpose("p", "interest", false), ""), "legal basis"},
+		{"essential on consent", cat(service+","+purpose("p", "consent", true), ""), "essential"},
+		{"a field under an unknown purpose", cat(service, field("x", "nope", "")), "unknown purpose"},
+		{"a field under the essential purpose", cat(service, field("x", "service", "")), "not essential"},
+		{"two fields under one purpose", cat(service+","+purpose("p", "consent", false), field("x", "p", "")+","+field("y", "p", "")), "of its own"},
+		{"a field key twice", cat(service+","+purpose("p", "consent", false)+","+purpose("q", "consent", false), field("x", "p", "")+","+field("x", "q", "")), "twice"},
+		{"a bad pattern", cat(service+","+purpose("p", "consent", false), field("x", "p", `,"pattern":"(","invalid":{"en":"i","zh-CN":"无"}`)), "pattern"},
+		{"a pattern without its message", cat(service+","+purpose("p", "consent", false), field("x", "p", `,"pattern":"^a$"`)), "invalid"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := privacy.ParseCatalog([]byte(tc.json))
+			switch {
+			case tc.want == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+				t.Errorf("err = %v, want one saying %q", err, tc.want)
+			}
+		})
 	}
 }
 

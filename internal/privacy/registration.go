@@ -55,24 +55,17 @@ type GuardianRequest struct {
 
 // Registration is a new account as it is written: everything in one transaction.
 type Registration struct {
+	// Account carries the keys of the look-up items (keyed hashes of the canonical e-mail
+	// address and of the lower-cased username).
 	Account      Account
-	EmailKey     string // keyed hash of the canonical e-mail: the look-up item's key
-	UsernameKey  string // keyed hash of the lower-cased username
 	PasswordHash string
 	Verification Verification
 	Guardian     *GuardianRequest
+	Optional     map[string]OptionalValue
+	Consents     []ConsentEntry
+	Audit        AuditEntry
 	// SweepAt is when the account is deleted if it is not active by then.
 	SweepAt time.Time
-}
-
-// Record is everything stored under a subject's partition, as the service needs it.
-type Record struct {
-	Account       Account
-	EmailKey      string
-	UsernameKey   string
-	PasswordHash  string
-	Verifications map[VerificationKind]Verification
-	Guardian      *GuardianRequest
 }
 
 // DeriveStatus is an account's status from its facts.

@@ -9,6 +9,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"math/big"
+	"strings"
 )
 
 // NewCode returns a random 6-digit verification code.
@@ -27,6 +28,20 @@ func NewToken() string {
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
+// HashDomain separates the keyed hashes of different kinds of input, so that equal inputs of
+// two kinds (an address and a code, say) never hash alike.
+type HashDomain string
+
+// Hash domains: each kind of secret or look-up key is hashed in its own.
+const (
+	DomainEmail    HashDomain = "email"    // look-up key of a canonical e-mail address
+	DomainUsername HashDomain = "username" // look-up key of a lower-cased username
+	DomainCode     HashDomain = "code"     // a mailed 6-digit code
+	DomainToken    HashDomain = "token"    // a mailed link's token
+	DomainSession  HashDomain = "session"  // a session cookie's token
+	DomainRate     HashDomain = "rate"     // a rate-limit counter's key
+)
+
 // Keyed hashes secrets and look-up keys with a server-side key, so a copy of the table alone
 // reveals neither codes (6 digits are quickly brute-forced unkeyed) nor e-mail addresses.
 type Keyed struct{ key []byte }
@@ -39,14 +54,32 @@ func NewKeyed(key []byte) (*Keyed, error) {
 	return &Keyed{key: append([]byte(nil), key...)}, nil
 }
 
-// Hash returns the hex HMAC-SHA256 of s in a domain (so equal inputs in two domains differ).
-func (k *Keyed) Hash(domain, s string) string {
+// Hash returns the hex HMAC-SHA256 of s in a domain.
+func (k *Keyed) Hash(domain HashDomain, s string) string {
 	m := hmac.New(sha256.New, k.key)
 	m.Write([]byte(domain))
 	m.Write([]byte{0})
 	m.Write([]byte(s))
 	return hex.EncodeToString(m.Sum(nil))
 }
+
+// EmailKey is the look-up key of an e-mail address: two spellings of one address (case,
+// surrounding space) have one key.
+func (k *Keyed) EmailKey(email string) string { return k.Hash(DomainEmail, CanonicalEmail(email)) }
+
+// UsernameKey is the look-up key of a username, which is unique regardless of case.
+func (k *Keyed) UsernameKey(username string) string {
+	return k.Hash(DomainUsername, strings.ToLower(username))
+}
+
+// SecretHash binds a mailed code or token to its subject and to what it is for (a
+// verification kind, "guardian"...), so a secret issued for one thing proves nothing else.
+func (k *Keyed) SecretHash(domain HashDomain, id SubjectID, purpose, secret string) string {
+	return k.Hash(domain, string(id)+"|"+purpose+"|"+secret)
+}
+
+// SessionHash is how a session token is stored.
+func (k *Keyed) SessionHash(token string) string { return k.Hash(DomainSession, token) }
 
 // Equal compares two hashes in constant time.
 func Equal(a, b string) bool { return subtle.ConstantTimeCompare([]byte(a), []byte(b)) == 1 }

@@ -76,18 +76,17 @@ func ValidateUsername(field, s string) error {
 	return nil
 }
 
-var mobileRE = regexp.MustCompile(`^\+?[0-9][0-9 ()-]{5,30}$`)
-
-// ValidateOptional checks an optional field's value ("" means remove it).
-func ValidateOptional(f OptionalField, value string) error {
+// Validate checks a value of the field ("" means remove it): plain text of at most MaxLen
+// characters, matching Pattern when the field has one.
+func (f OptionalField) Validate(value string) error {
 	if value == "" {
 		return nil
 	}
 	if err := validateText(f.Key, value, f.MaxLen); err != nil {
 		return err
 	}
-	if f.Key == "mobile" && !mobileRE.MatchString(value) {
-		return FieldError(f.Key, "is not a phone number (digits, spaces, + - and brackets)")
+	if f.re != nil && !f.re.MatchString(value) {
+		return FieldError(f.Key, "%s", f.Invalid[LocaleEnglish])
 	}
 	return nil
 }

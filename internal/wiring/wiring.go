@@ -1,6 +1,7 @@
-// Package wiring builds the account service from a function's environment and AWS clients.
-// The functions that serve accounts (account, register, sweeper) share it so their mains stay
-// a few lines each.
+// Package wiring builds what the account functions (account, register) share from their
+// environment and AWS clients: the account services' environment, the table, and the HTTP
+// handler's settings. Functions of other families wire themselves, so that they link none of
+// the adapters (SES, S3, SSM) this package imports.
 package wiring
 
 import (
@@ -21,13 +22,23 @@ import (
 	"github.com/privacyportal/portal/internal/password"
 	"github.com/privacyportal/portal/internal/policy"
 	"github.com/privacyportal/portal/internal/privacy"
+	"github.com/privacyportal/portal/internal/ratelimit"
 	"github.com/privacyportal/portal/internal/s3"
 	"github.com/privacyportal/portal/internal/ses"
 )
 
-// AccountService reads the environment template.yaml sets, loads the AWS configuration once,
-// and builds the service with its store, mailer and policy loader.
-func AccountService(ctx context.Context) (*account.Service, error) {
+// Accounts is what an account function is built from.
+type Accounts struct {
+	Env   *account.Env
+	Store *dynamodb.Store
+	// Handler is an account.Handler with its settings and no services yet: each function
+	// adds the services whose routes it serves.
+	Handler *account.Handler
+}
+
+// NewAccounts reads the environment template.yaml sets, loads the AWS configuration once, and
+// builds the account services' environment, the table and the handler's settings.
+func NewAccounts(ctx context.Context) (*Accounts, error) {
 	var env awsenv.Env
 	table, siteBucket := env.String("TABLE_NAME"), env.String("SITE_BUCKET")
 	sender, configSet := env.String("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET")
@@ -40,7 +51,7 @@ func AccountService(ctx context.Context) (*account.Service, error) {
 		Argon2:     password.DefaultArgon2,
 	}
 	hashKey := env.String("HASH_KEY")
-	cfg.OriginSecret = env.Optional("ORIGIN_VERIFY")
+	originSecret := env.Optional("ORIGIN_VERIFY")
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -57,16 +68,21 @@ func AccountService(ctx context.Context) (*account.Service, error) {
 	}
 	operator := mail.Operator{Name: operatorName, Contact: operatorContact, SiteURL: cfg.SiteURL}
 	objects := &s3.Objects{Client: awss3.NewFromConfig(aws, func(o *awss3.Options) { o.UsePathStyle = awsenv.S3PathStyle() }), Bucket: siteBucket}
-	return &account.Service{
-		Store: &dynamodb.Store{Client: awsddb.NewFromConfig(aws), Table: table},
-		Mail: &ses.Sender{
-			Client: awsses.NewFromConfig(aws), From: (&netmail.Address{Name: operator.Name, Address: sender}).String(),
-			ConfigurationSet: configSet, Operator: operator, Now: time.Now,
+	store := &dynamodb.Store{Client: awsddb.NewFromConfig(aws), Table: table}
+	return &Accounts{
+		Env: &account.Env{
+			Keys:    keys,
+			Limiter: &ratelimit.Limiter{Counter: store, Keys: keys, Now: time.Now},
+			Limits:  account.DefaultLimits,
+			Mail: &ses.Sender{
+				Client: awsses.NewFromConfig(aws), From: (&netmail.Address{Name: operator.Name, Address: sender}).String(),
+				ConfigurationSet: configSet, Operator: operator, Now: time.Now,
+			},
+			Policies: &policy.Loader{Source: objects, TTL: time.Minute, Now: time.Now},
+			Now:      time.Now,
+			Config:   cfg,
 		},
-		Policies: &policy.Loader{Source: objects, TTL: time.Minute, Now: time.Now},
-		Keys:     keys,
-		Now:      time.Now,
-		Config:   cfg,
-		Limits:   account.DefaultLimits,
+		Store:   store,
+		Handler: &account.Handler{SiteURL: cfg.SiteURL, OriginSecret: originSecret},
 	}, nil
 }
