@@ -1,10 +1,53 @@
 package e2e
 
 import (
+	"flag"
+	"fmt"
 	"os"
+	"regexp"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/privacyportal/portal/infra/portaltest"
 )
 
-func TestMain(m *testing.M) { os.Exit(portaltest.Main(m)) }
+// localOnly are the tests that need more than the portal's HTTP API and its mailbox, with why.
+// Against a deployed portal (PORTAL_URL, e.g. on LocalStack) they are left out, by name, and
+// the run says so; the browser tests (named ...Browser...) are left out there too, by the
+// make target, since they need the site and the API on one origin (CloudFront).
+// TestLocalOnlyListsEveryTestThatNeedsTheLocalCloud keeps this list true.
+var localOnly = map[string]string{
+	"TestAccountConcurrentRegistrations":                        "counts the accounts in the table",
+	"TestAccountNoEnumeration":                                  "checks that the table holds no profile for a refused registration",
+	"TestEventsRoundTripAndInvoke":                              "invokes the functions directly, as Lambda would",
+	"TestP01_RegistrationRequiresOnlyNameEmailUsernamePassword": "checks the items a registration stores",
+	"TestP02_OptionalFieldsNeedTheirOwnConsentAndGateNothing":   "checks the items and reads the built site's policy versions",
+	"TestP13_PasswordsAreStrongHashedAndNeverReturned":          "reads the stored hash, scans the table and the functions' logs for the password",
+	"TestP15_AccountPageShowsEverythingHeld":                    "compares the account page with the items in the table",
+	"TestP16_ConcurrentUsernameChangesLeaveOneUsername":         "reads the profile item after the race",
+	"TestP24_ChildVerifyingWhileGuardianConfirmsEndsActive":     "reads the profile item after the race",
+	"TestP24_UnderFourteenNeedsGuardian":                        "moves a pending account's deadline in the table and fires the sweeper",
+	"TestP25_StatusReportsThePolicyInForce":                     "reads the built site's policy versions",
+}
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	if os.Getenv("PORTAL_URL") != "" {
+		names := make([]string, 0, len(localOnly))
+		for name, why := range localOnly {
+			names = append(names, regexp.QuoteMeta(name))
+			fmt.Fprintf(os.Stderr, "left out against PORTAL_URL: %s (it %s)\n", name, why)
+		}
+		slices.Sort(names)
+		skip := "^(" + strings.Join(names, "|") + ")$"
+		if prev := flag.Lookup("test.skip").Value.String(); prev != "" {
+			skip = prev + "|" + skip
+		}
+		if err := flag.Set("test.skip", skip); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+	}
+	os.Exit(portaltest.Main(m))
+}

@@ -11,7 +11,9 @@ LOCALSTACK_STACK    ?= privacy-portal-local
 LOCALSTACK_STAGE    ?= local
 LOCALSTACK_SENDER   ?= privacy@example.com
 # End-to-end tests left out on LocalStack, by name (go test -skip): those that need CloudFront
-# (one origin for the site and /api/*, its security headers) or a browser on the site.
+# (one origin for the site and /api/*, its security headers) or a browser on the site. The tests
+# that need the local cloud itself (its table, logs, site files) leave themselves out under
+# PORTAL_URL and say why (e2e/main_test.go, localOnly).
 LOCALSTACK_E2E_SKIP ?= Edge|Browser
 # The functions run natively in LocalStack's Lambda containers (LAMBDA_IGNORE_ARCHITECTURE=1 in
 # compose.yaml), so they are built for this machine's CPU, not the template's arm64.

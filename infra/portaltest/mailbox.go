@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -54,14 +55,26 @@ type Mailbox struct {
 	Client *http.Client
 }
 
-// NewMailbox returns the local cloud's mailbox.
+// NewMailbox returns the portal's mailbox: PORTAL_MAILBOX_URL when the tests run against a
+// deployed portal (PORTAL_URL), else the local cloud's SES emulator.
 func NewMailbox(tb testing.TB) *Mailbox {
 	tb.Helper()
-	return &Mailbox{URL: Cloud(tb).MailboxURL, Client: &http.Client{Timeout: 10 * time.Second}}
+	client := &http.Client{Timeout: 10 * time.Second}
+	if os.Getenv("PORTAL_URL") != "" {
+		u := os.Getenv("PORTAL_MAILBOX_URL")
+		if u == "" {
+			tb.Fatal("PORTAL_URL is set without PORTAL_MAILBOX_URL: the tests read the mail the portal sends")
+		}
+		return &Mailbox{URL: u, Client: client}
+	}
+	return &Mailbox{URL: Cloud(tb).MailboxURL, Client: client}
 }
 
 // All returns every stored mail.
 func (mb *Mailbox) All() ([]Mail, error) {
+	if strings.HasSuffix(mb.URL, localStackMailbox) {
+		return mb.localStack()
+	}
 	resp, err := mb.Client.Get(mb.URL + "/store")
 	if err != nil {
 		return nil, err

@@ -57,6 +57,11 @@ func Root() string {
 // test; it never skips.
 func Cloud(tb testing.TB) *localcloud.Cloud {
 	tb.Helper()
+	if os.Getenv("PORTAL_URL") != "" {
+		// A deployed portal gives a test nothing but its HTTP API and its mailbox: no table, no
+		// function logs, no site files. Such tests are left out by name (see e2e's TestMain).
+		tb.Fatalf("%s needs the local cloud (its table, logs or files), not only PORTAL_URL: run it with make test", tb.Name())
+	}
 	once.Do(func() {
 		f, err := os.CreateTemp("", "localcloud-*.log")
 		if err != nil {
