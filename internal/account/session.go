@@ -55,7 +55,7 @@ func (s *SessionManager) SignIn(ctx context.Context, in SignInInput, clientIP st
 	if in.Password == "" {
 		return SignedIn{}, privacy.FieldError("password", "is required")
 	}
-	if len(login) > 254 || len(in.Password) > password.MaxLen {
+	if len(login) > 254 || len(in.Password) > password.MaxBytes {
 		return SignedIn{}, errSignIn
 	}
 	// Per login and client address: guessing from one place is slow, and nobody can lock
