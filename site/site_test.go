@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/privacyportal/portal/site"
+	sitecatalog "github.com/privacyportal/portal/site/catalog"
 )
 
 // testParams are deliberately unlike hugo.toml's defaults, so a page showing them proves the
@@ -369,7 +370,7 @@ func TestP25_BuildFailsOnBadPolicyDates(t *testing.T) {
 func copySite(tb testing.TB) string {
 	tb.Helper()
 	dst := tb.TempDir()
-	for _, name := range []string{"hugo.toml", "content", "layouts", "i18n", "static", "tools/go.mod", "tools/go.sum"} {
+	for _, name := range []string{"hugo.toml", "content", "layouts", "i18n", "static", "catalog/catalog.json", "tools/go.mod", "tools/go.sum"} {
 		err := filepath.WalkDir(name, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -804,5 +805,412 @@ func TestPolicyTextCoversEveryPromise(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// ---- The catalogue of purposes and optional fields (catalog/catalog.json) on the pages ----
+
+// siteCatalogue is what the site shows of catalog/catalog.json. internal/privacy parses the same
+// file for the functions (and checks what only they rely on); Go's internal-package rule keeps
+// this package from importing it.
+type siteCatalogue struct {
+	Purposes []struct {
+		ID          string            `json:"id"`
+		Name        map[string]string `json:"name"`
+		Description map[string]string `json:"description"`
+	} `json:"purposes"`
+	OptionalFields []struct {
+		Key          string            `json:"key"`
+		Purpose      string            `json:"purpose"`
+		MaxLength    int               `json:"maxLength"`
+		Pattern      string            `json:"pattern"`
+		Input        string            `json:"input"`
+		Autocomplete string            `json:"autocomplete"`
+		Label        map[string]string `json:"label"`
+		Consent      map[string]string `json:"consent"`
+		Invalid      map[string]string `json:"invalid"`
+	} `json:"optionalFields"`
+}
+
+func parseCatalogue(tb testing.TB, data []byte) siteCatalogue {
+	tb.Helper()
+	var c siteCatalogue
+	if err := json.Unmarshal(data, &c); err != nil {
+		tb.Fatalf("catalog.json: %v", err)
+	}
+	if len(c.Purposes) == 0 || len(c.OptionalFields) == 0 {
+		tb.Fatalf("catalog.json lists %d purposes and %d optional fields, want some of each", len(c.Purposes), len(c.OptionalFields))
+	}
+	return c
+}
+
+// element is one HTML element of a built page: its attributes (entities decoded) and, for
+// elements with content, its text.
+type element struct {
+	attrs map[string]string
+	text  string
+}
+
+var attrRE = regexp.MustCompile(`([a-zA-Z][\w-]*)(?:="([^"]*)")?`)
+
+// elements returns the <tag> elements of body in document order. The site's markup is Hugo's
+// own, so a pattern does: every attribute value is double-quoted and escaped, and the elements
+// read here (input, label, span, dt, dd) do not nest.
+func elements(body, tag string) []element {
+	re := regexp.MustCompile(`(?s)<` + tag + `\b([^>]*)>`)
+	var out []element
+	for _, m := range re.FindAllStringSubmatchIndex(body, -1) {
+		e := element{attrs: map[string]string{}}
+		for _, a := range attrRE.FindAllStringSubmatch(body[m[2]:m[3]], -1) {
+			e.attrs[a[1]] = html.UnescapeString(a[2])
+		}
+		if end := strings.Index(body[m[1]:], "</"+tag+">"); tag != "input" && end >= 0 {
+			e.text = strings.TrimSpace(html.UnescapeString(tagRE.ReplaceAllString(body[m[1]:m[1]+end], "")))
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// between returns the part of body from the first from to the next to.
+func between(tb testing.TB, page, body, from, to string) string {
+	tb.Helper()
+	i := strings.Index(body, from)
+	if i < 0 {
+		tb.Fatalf("%s: no %s", page, from)
+	}
+	j := strings.Index(body[i:], to)
+	if j < 0 {
+		tb.Fatalf("%s: no %s after %s", page, to, from)
+	}
+	return body[i : i+j]
+}
+
+// checkSiteAgainstCatalogue checks a built site against catalogue c, in every language: the
+// optional fields of /register/ and /account/ are exactly c's (names, order, purposes, consent
+// boxes, labels in the page's language), /account/ lists them in that order, and the UI strings
+// of every account page name every purpose and optional field.
+func checkSiteAgainstCatalogue(t *testing.T, out string, c siteCatalogue) {
+	t.Helper()
+	for _, l := range languages {
+		for _, prefix := range []string{"register", "account"} {
+			page := l.prefix + "/" + prefix + "/"
+			body := readFile(t, filepath.Join(out, filepath.FromSlash(page), "index.html"))
+			checkOptionalFields(t, c, page, body, prefix, l.locale)
+			if n := strings.Count(body, " data-purpose="); n != len(c.OptionalFields) {
+				t.Errorf("%s: %d inputs carry data-purpose, want only the %d optional fields", page, n, len(c.OptionalFields))
+			}
+		}
+
+		page := l.prefix + "/account/"
+		body := readFile(t, filepath.Join(out, filepath.FromSlash(page), "index.html"))
+		list := between(t, page, body, `<dl class="facts" id="account-optional-data">`, "</dl>")
+		dts, dds := elements(list, "dt"), elements(list, "dd")
+		if len(dts) != len(c.OptionalFields) || len(dds) != len(c.OptionalFields) {
+			t.Errorf("%s: the optional information lists %d terms and %d values, want %d", page, len(dts), len(dds), len(c.OptionalFields))
+		} else {
+			for i, f := range c.OptionalFields {
+				if dts[i].text != f.Label[l.locale] || dds[i].attrs["data-optional"] != f.Key {
+					t.Errorf("%s: optional information #%d is %q (data-optional=%q), want %q (%s)", page, i+1, dts[i].text, dds[i].attrs["data-optional"], f.Label[l.locale], f.Key)
+				}
+			}
+		}
+
+		for _, name := range []string{"register", "verify", "signin", "account", "guardian"} {
+			page := l.prefix + "/" + name + "/"
+			body := readFile(t, filepath.Join(out, filepath.FromSlash(page), "index.html"))
+			strs := map[string]string{}
+			for _, e := range elements(between(t, page, body, `<template id="ui-strings">`, "</template>"), "span") {
+				strs[e.attrs["data-key"]] = e.text
+			}
+			for _, p := range c.Purposes {
+				if got := strs["purpose:"+p.ID]; got != p.Name[l.locale] {
+					t.Errorf("%s: UI string purpose:%s = %q, want %q", page, p.ID, got, p.Name[l.locale])
+				}
+			}
+			for _, f := range c.OptionalFields {
+				if got := strs["field:"+f.Key]; got != f.Label[l.locale] {
+					t.Errorf("%s: UI string field:%s = %q, want %q", page, f.Key, got, f.Label[l.locale])
+				}
+			}
+		}
+	}
+}
+
+// checkOptionalFields checks the optional fieldset of one page (prefix "register" or "account").
+func checkOptionalFields(t *testing.T, c siteCatalogue, page, body, prefix, locale string) {
+	t.Helper()
+	set := between(t, page, body, `aria-describedby="`+prefix+`-optional-intro"`, "</fieldset>")
+	labels := map[string]string{}
+	for _, e := range elements(set, "label") {
+		labels[e.attrs["for"]] = e.text
+	}
+	var inputs, boxes []element
+	for _, e := range elements(set, "input") {
+		if e.attrs["type"] == "checkbox" {
+			boxes = append(boxes, e)
+		} else {
+			inputs = append(inputs, e)
+		}
+	}
+	if len(inputs) != len(c.OptionalFields) || len(boxes) != len(c.OptionalFields) {
+		var names []string
+		for _, e := range inputs {
+			names = append(names, e.attrs["name"])
+		}
+		t.Errorf("%s: %d optional inputs %v and %d consent boxes, want the catalogue's %d fields", page, len(inputs), names, len(boxes), len(c.OptionalFields))
+		return
+	}
+	for i, f := range c.OptionalFields {
+		id, boxID := prefix+"-"+f.Key, prefix+"-consent-"+f.Key
+		input, box := inputs[i].attrs, boxes[i].attrs
+		typ := f.Input
+		if typ == "" {
+			typ = "text"
+		}
+		for attr, want := range map[string]string{
+			"id": id, "name": f.Key, "type": typ, "autocomplete": f.Autocomplete, "maxlength": fmt.Sprint(f.MaxLength),
+			"data-purpose": f.Purpose, "data-consent": boxID, "data-pattern": f.Pattern, "data-error": id + "-error",
+		} {
+			if input[attr] != want {
+				t.Errorf("%s: optional input #%d (%s): %s=%q, want %q", page, i+1, input["name"], attr, input[attr], want)
+			}
+		}
+		if f.Pattern != "" && !strings.Contains(input["data-invalid-msg"], f.Invalid[locale]) {
+			t.Errorf("%s: %s: data-invalid-msg %q lacks the catalogue's %s text %q", page, id, input["data-invalid-msg"], locale, f.Invalid[locale])
+		}
+		if !strings.Contains(body, `id="`+id+`-error"`) {
+			t.Errorf("%s: %s has no error slot", page, id)
+		}
+		if labels[id] != f.Label[locale] {
+			t.Errorf("%s: %s is labelled %q, want %q", page, id, labels[id], f.Label[locale])
+		}
+		for attr, want := range map[string]string{"id": boxID, "name": "consents", "value": f.Purpose, "aria-describedby": boxID + "-hint"} {
+			if box[attr] != want {
+				t.Errorf("%s: consent box #%d: %s=%q, want %q", page, i+1, attr, box[attr], want)
+			}
+		}
+		if labels[boxID] != f.Consent[locale] {
+			t.Errorf("%s: %s is labelled %q, want %q", page, boxID, labels[boxID], f.Consent[locale])
+		}
+	}
+}
+
+// TestCatalog_SiteAgreesWithCatalogue: the pages show the catalogue the functions use.
+func TestCatalog_SiteAgreesWithCatalogue(t *testing.T) {
+	checkSiteAgainstCatalogue(t, builtSite(t), parseCatalogue(t, []byte(sitecatalog.JSON)))
+}
+
+// editCatalogue copies the site and rewrites its catalog.json with edit applied.
+func editCatalogue(t *testing.T, edit func(c map[string]any)) string {
+	t.Helper()
+	dir := copySite(t)
+	var c map[string]any
+	if err := json.Unmarshal([]byte(sitecatalog.JSON), &c); err != nil {
+		t.Fatal(err)
+	}
+	edit(c)
+	b, err := json.MarshalIndent(c, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeFile(t, filepath.Join(dir, "catalog", "catalog.json"), string(b))
+	return dir
+}
+
+// entry returns the member of the catalogue list (purposes, optionalFields) whose idKey is id.
+func entry(t *testing.T, c map[string]any, list, idKey, id string) map[string]any {
+	t.Helper()
+	for _, e := range c[list].([]any) {
+		if m := e.(map[string]any); m[idKey] == id {
+			return m
+		}
+	}
+	t.Fatalf("catalog.json: no %s with %s %q", list, idKey, id)
+	return nil
+}
+
+// TestCatalog_NewEntryNeedsOnlyTheCatalogue adds a purpose and an optional field to a copy of
+// catalog.json and nothing else: both pages and the UI strings show them, in both languages.
+func TestCatalog_NewEntryNeedsOnlyTheCatalogue(t *testing.T) {
+	t.Parallel()
+	dir := editCatalogue(t, func(c map[string]any) {
+		c["purposes"] = append(c["purposes"].([]any), map[string]any{
+			"id": "profile.website", "legalBasis": "consent", "since": "1.0",
+			"name":        map[string]any{"en": "Storing your website", "zh-CN": "保存您的网站"},
+			"description": map[string]any{"en": "We keep the website you give us.", "zh-CN": "我们保存您提供的网站。"},
+		})
+		c["optionalFields"] = append(c["optionalFields"].([]any), map[string]any{
+			"key": "website", "purpose": "profile.website", "maxLength": 200, "input": "url", "autocomplete": "url",
+			"pattern": "^https://\\S+$",
+			"label":   map[string]any{"en": "Website", "zh-CN": "网站"},
+			"consent": map[string]any{"en": "Yes, store my website", "zh-CN": "同意保存我的网站"},
+			"invalid": map[string]any{"en": "must start with https://", "zh-CN": "必须以 https:// 开头"},
+		})
+	})
+	out := t.TempDir()
+	if err := site.Build(testContext(t), dir, out, site.Params{}); err != nil {
+		t.Fatal(err)
+	}
+	c := parseCatalogue(t, []byte(readFile(t, filepath.Join(dir, "catalog", "catalog.json"))))
+	if last := c.OptionalFields[len(c.OptionalFields)-1]; last.Key != "website" {
+		t.Fatalf("the edited catalogue ends with %q", last.Key)
+	}
+	checkSiteAgainstCatalogue(t, out, c)
+	if body := readFile(t, filepath.Join(out, "zh", "register", "index.html")); !strings.Contains(body, `<label for="register-website">网站</label>`) {
+		t.Error("/zh/register/ does not show the new field")
+	}
+}
+
+// TestCatalog_BuildFailsOnIncompleteCatalogue: a catalogue entry without the text a page needs
+// in its language fails the build and says which entry lacks what.
+func TestCatalog_BuildFailsOnIncompleteCatalogue(t *testing.T) {
+	tests := []struct {
+		name    string
+		edit    func(t *testing.T, c map[string]any)
+		wantErr string
+	}{
+		{
+			name: "purpose without a Chinese name",
+			edit: func(t *testing.T, c map[string]any) {
+				delete(entry(t, c, "purposes", "id", "analytics")["name"].(map[string]any), "zh-CN")
+			},
+			wantErr: `catalog.json: purpose "analytics" has no name in zh-CN`,
+		},
+		{
+			name: "purpose without an English description",
+			edit: func(t *testing.T, c map[string]any) {
+				delete(entry(t, c, "purposes", "id", "marketing")["description"].(map[string]any), "en")
+			},
+			wantErr: `catalog.json: purpose "marketing" has no description in en`,
+		},
+		{
+			name: "optional field without a Chinese label",
+			edit: func(t *testing.T, c map[string]any) {
+				delete(entry(t, c, "optionalFields", "key", "education")["label"].(map[string]any), "zh-CN")
+			},
+			wantErr: `catalog.json: optional field "education" has no label in zh-CN`,
+		},
+		{
+			name: "optional field without English consent text",
+			edit: func(t *testing.T, c map[string]any) {
+				entry(t, c, "optionalFields", "key", "company")["consent"].(map[string]any)["en"] = ""
+			},
+			wantErr: `catalog.json: optional field "company" has no consent in en`,
+		},
+		{
+			name: "pattern without a Chinese message",
+			edit: func(t *testing.T, c map[string]any) {
+				delete(entry(t, c, "optionalFields", "key", "mobile")["invalid"].(map[string]any), "zh-CN")
+			},
+			wantErr: `catalog.json: optional field "mobile" has no invalid in zh-CN`,
+		},
+		{
+			name: "field under a purpose the catalogue lacks",
+			edit: func(t *testing.T, c map[string]any) {
+				entry(t, c, "optionalFields", "key", "company")["purpose"] = "profile.employer"
+			},
+			wantErr: `catalog.json: optional field "company" is kept under purpose "profile.employer", which the catalogue does not list`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			dir := editCatalogue(t, func(c map[string]any) { tc.edit(t, c) })
+			err := site.Build(testContext(t), dir, t.TempDir(), site.Params{})
+			if err == nil {
+				t.Fatal("Build succeeded, want it to fail")
+			}
+			if !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("Build error does not say %q:\n%v", tc.wantErr, err)
+			}
+		})
+	}
+	t.Run("no catalogue", func(t *testing.T) {
+		t.Parallel()
+		dir := copySite(t)
+		if err := os.Remove(filepath.Join(dir, "catalog", "catalog.json")); err != nil {
+			t.Fatal(err)
+		}
+		err := site.Build(testContext(t), dir, t.TempDir(), site.Params{})
+		if err == nil || !strings.Contains(err.Error(), "no catalogue data") {
+			t.Errorf("Build without catalog.json = %v, want an error saying there is no catalogue data", err)
+		}
+	})
+}
+
+// TestCatalog_ScriptsNameNoFieldOrPurpose: the page scripts find the optional fields in the page
+// and name purposes and fields through the UI strings, so no catalogue ID or key is written in
+// them (one would go stale when the catalogue changes).
+func TestCatalog_ScriptsNameNoFieldOrPurpose(t *testing.T) {
+	c := parseCatalogue(t, []byte(sitecatalog.JSON))
+	var names []string
+	for _, p := range c.Purposes {
+		names = append(names, p.ID)
+	}
+	for _, f := range c.OptionalFields {
+		names = append(names, f.Key)
+	}
+	scripts, err := filepath.Glob(filepath.Join("static", "js", "*.js"))
+	if err != nil || len(scripts) == 0 {
+		t.Fatalf("no scripts in static/js: %v", err)
+	}
+	for _, s := range scripts {
+		src := readFile(t, s)
+		for _, n := range names {
+			if strings.Contains(src, `"`+n+`"`) || strings.Contains(src, `'`+n+`'`) {
+				t.Errorf("%s names %q, which belongs in catalog/catalog.json only", s, n)
+			}
+		}
+	}
+}
+
+var (
+	scriptSrcAttrRE = regexp.MustCompile(`<script src="/js/([\w-]+\.js)" defer></script>`)
+	portalDefRE     = regexp.MustCompile(`\bP\.(\w+)\s*=[^=]`)
+	portalUseRE     = regexp.MustCompile(`\bP\.(\w+)`)
+)
+
+// TestSite_PagesLoadTheScriptsTheyNeed: each page's scripts, in order, define every
+// window.Portal name a later one (or the page's own script) uses, and each shared script is
+// used by one after it: a page loads exactly the shared scripts it needs.
+func TestSite_PagesLoadTheScriptsTheyNeed(t *testing.T) {
+	out := builtSite(t)
+	scripted := 0
+	for _, f := range htmlFiles(t, out) {
+		var srcs []string
+		for _, m := range scriptSrcAttrRE.FindAllStringSubmatch(readFile(t, filepath.Join(out, f)), -1) {
+			srcs = append(srcs, m[1])
+		}
+		if len(srcs) == 0 {
+			continue
+		}
+		scripted++
+		defined := map[string]string{} // name -> script
+		usedFrom := map[string]bool{}  // scripts something later uses
+		for i, src := range srcs {
+			js := readFile(t, filepath.Join("static", "js", src))
+			for _, m := range portalDefRE.FindAllStringSubmatch(js, -1) {
+				if _, dup := defined[m[1]]; !dup {
+					defined[m[1]] = src
+				}
+			}
+			for _, m := range portalUseRE.FindAllStringSubmatch(js, -1) {
+				by, ok := defined[m[1]]
+				if !ok {
+					t.Errorf("%s: %s uses Portal.%s, which none of %v defines", f, src, m[1], srcs[:i+1])
+				} else if by != src {
+					usedFrom[by] = true
+				}
+			}
+		}
+		for _, src := range srcs[:len(srcs)-1] {
+			if !usedFrom[src] {
+				t.Errorf("%s loads %s, which none of the scripts after it uses", f, src)
+			}
+		}
+	}
+	if scripted != 2*5 {
+		t.Errorf("%d pages run scripts, want the 5 account pages in 2 languages", scripted)
 	}
 }

@@ -18,25 +18,11 @@
   var policyBase = page.getAttribute("data-policy") || "/policy/";
   var account = null;
 
-  // The optional fields: JSON name -> form key and consent purpose.
-  var OPTIONAL = [
-    { name: "mobile", key: "mobile", purpose: "profile.mobile" },
-    { name: "jobPosition", key: "job", purpose: "profile.job" },
-    { name: "company", key: "company", purpose: "profile.company" },
-    { name: "education", key: "education", purpose: "profile.education" }
-  ];
-  var PURPOSES = {
-    "profile.mobile": "jsPurposeMobile",
-    "profile.job": "jsPurposeJob",
-    "profile.company": "jsPurposeCompany",
-    "profile.education": "jsPurposeEducation"
-  };
+  // The optional fields of the edit form, one per catalogue entry: {key (the JSON name in
+  // "optional"), purpose, input, box}. Purposes and fields are named through the UI strings
+  // (purpose:<id>, field:<name>), so this script names none of them.
+  var OPTIONAL = P.optionalFields(form);
   var ACTIONS = { "profile.updated": "jsActionProfileUpdated" };
-  var FIELDS = {
-    name: "fieldName", email: "fieldEmail", username: "fieldUsername", password: "fieldPassword",
-    locale: "fieldLanguage", mobile: "fieldMobile", jobPosition: "fieldJob", company: "fieldCompany",
-    education: "fieldEducation", consents: "secConsents", pendingEmail: "pendingEmail"
-  };
   // Top-level and profile members this page shows in their own places.
   var KNOWN = ["subjectId", "status", "createdAt", "profile", "optional", "pendingEmail", "consents", "sessions", "audit"];
   var KNOWN_PROFILE = ["name", "email", "username", "locale", "ageGroup"];
@@ -89,6 +75,25 @@
       return document.createTextNode(P.msg(key));
     }
     return el("code", String(value));
+  }
+
+  // named returns the UI string prefix + value (e.g. "purpose:analytics"), or the value itself
+  // (as code) when the page has no name for it.
+  function named(prefix, value) {
+    if (P.has(prefix + value)) {
+      return document.createTextNode(P.msg(prefix + value));
+    }
+    return el("code", String(value));
+  }
+
+  // fieldName names a member of an audit entry's "fields": a field, or "consent:<purpose>" for
+  // a consent given or withdrawn with the change.
+  function fieldName(f) {
+    var s = String(f);
+    if (s.indexOf("consent:") === 0 && P.has("purpose:" + s.slice(8))) {
+      return named("purpose:", s.slice(8));
+    }
+    return named("field:", s);
   }
 
   // anyValue shows a value the page has no special place for: text as text, the rest as JSON.
@@ -198,7 +203,7 @@
     var dl = P.byId("account-optional-data");
     removeExtraRows(dl);
     Object.keys(optional).forEach(function (k) {
-      var known = OPTIONAL.some(function (o) { return o.name === k; });
+      var known = OPTIONAL.some(function (o) { return o.key === k; });
       if (!known) {
         extraRow(dl, k, optional[k]);
       }
@@ -208,7 +213,7 @@
   function renderLists(acc) {
     fillTable("account-consents-table", acc.consents, function (c) {
       return [
-        label(PURPOSES, c.purpose),
+        named("purpose:", c.purpose),
         document.createTextNode(P.msg(c.granted ? "jsConsentGranted" : "jsConsentWithdrawn")),
         timeEl(c.at),
         policyLink(c.policyVersion)
@@ -229,7 +234,7 @@
         if (i) {
           fields.appendChild(document.createTextNode(P.msg("jsListSeparator")));
         }
-        fields.appendChild(label(FIELDS, f));
+        fields.appendChild(fieldName(f));
       });
       return [timeEl(a.at), label(ACTIONS, a.action), fields];
     }, 3);
@@ -256,7 +261,7 @@
   // consentGiven reports whether purpose is granted now: the item is stored with it, or the
   // latest ledger entry for it grants it.
   function consentGiven(acc, o) {
-    var item = (acc.optional || {})[o.name];
+    var item = (acc.optional || {})[o.key];
     if (item && item.value) {
       return true;
     }
@@ -285,9 +290,9 @@
       select.value = profile.locale;
     }
     OPTIONAL.forEach(function (o) {
-      var item = (acc.optional || {})[o.name];
-      P.byId("account-" + o.key).value = item && item.value != null ? String(item.value) : "";
-      P.byId("account-consent-" + o.key).checked = !!(item && item.value);
+      var item = (acc.optional || {})[o.key];
+      o.input.value = item && item.value != null ? String(item.value) : "";
+      o.box.checked = !!(item && item.value);
     });
   }
 
@@ -362,13 +367,13 @@
     }
     var consents = [];
     OPTIONAL.forEach(function (o) {
-      var item = (account.optional || {})[o.name];
+      var item = (account.optional || {})[o.key];
       var was = item && item.value != null ? String(item.value) : "";
-      var v = P.byId("account-" + o.key).value.trim();
+      var v = o.input.value.trim();
       if (v === was) {
         return;
       }
-      body[o.name] = v; // "" deletes it
+      body[o.key] = v; // "" deletes it
       if (v && !consentGiven(account, o)) {
         consents.push(o.purpose);
       }

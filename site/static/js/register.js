@@ -13,13 +13,9 @@
   var password = P.byId("register-password");
   var code = P.codeForm();
 
-  // The optional fields: JSON name -> consent purpose. Each is sent only with its box ticked.
-  var optional = [
-    { input: P.byId("register-mobile"), purpose: "profile.mobile" },
-    { input: P.byId("register-job"), purpose: "profile.job" },
-    { input: P.byId("register-company"), purpose: "profile.company" },
-    { input: P.byId("register-education"), purpose: "profile.education" }
-  ];
+  // The optional fields, as the catalogue lists them (the page renders one per entry). A value
+  // is sent with its consent purpose; checkConsents has made sure its box is ticked.
+  var optional = P.optionalFields(form);
 
   // Under 14: ask for a parent's or guardian's address, and require it.
   function syncGuardian() {
@@ -72,7 +68,7 @@
     optional.forEach(function (o) {
       var v = o.input.value.trim();
       if (v) {
-        body[o.input.name] = v;
+        body[o.key] = v;
         consents.push(o.purpose);
       }
     });
