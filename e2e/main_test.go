@@ -18,6 +18,7 @@ import (
 // make target, since they need the site and the API on one origin (CloudFront).
 // TestLocalOnlyListsEveryTestThatNeedsTheLocalCloud keeps this list true.
 var localOnly = map[string]string{
+	"TestP12_SweeperErasesUnderItsPolicy":                       "runs the sweeper under another IAM policy in the local cloud",
 	"TestAccountConcurrentRegistrations":                        "counts the accounts in the table",
 	"TestAccountNoEnumeration":                                  "checks that the table holds no profile for a refused registration",
 	"TestEventsRoundTripAndInvoke":                              "invokes the functions directly, as Lambda would",

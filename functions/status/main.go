@@ -25,7 +25,9 @@ func main() {
 		slog.Error("load aws config", "err", err)
 		os.Exit(1)
 	}
-	client := awss3.NewFromConfig(cfg, func(o *awss3.Options) { o.UsePathStyle = awsenv.S3PathStyle() })
+	client := awss3.NewFromConfig(cfg, func(o *awss3.Options) {
+		o.BaseEndpoint, o.UsePathStyle = awsenv.Endpoint("S3"), awsenv.S3PathStyle()
+	})
 	svc := &status.Service{
 		Policies: &policy.Loader{Source: &s3.Objects{Client: client, Bucket: os.Getenv("SITE_BUCKET")}, Now: time.Now, TTL: time.Minute},
 		Version:  buildinfo.Version,

@@ -30,7 +30,8 @@ func main() {
 		slog.Error("load aws config", "err", err)
 		os.Exit(1)
 	}
-	svc := &account.Sweeper{Store: &dynamodb.Store{Client: awsddb.NewFromConfig(aws), Table: table}, Now: time.Now}
+	db := awsddb.NewFromConfig(aws, func(o *awsddb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") })
+	svc := &account.Sweeper{Store: &dynamodb.Store{Client: db, Table: table}, Now: time.Now}
 	lambda.Start(func(ctx context.Context) (map[string]int, error) {
 		n, err := svc.Sweep(ctx)
 		slog.Info("sweep done", "deleted", n)

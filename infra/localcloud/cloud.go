@@ -1,8 +1,10 @@
 // Package localcloud runs the whole portal on one machine from template.yaml: it starts the
-// AWS emulators, creates the tables, queues and buckets the template declares, builds every
-// function and runs it under the Lambda Runtime Interface Emulator, serves the built site,
-// routes /api/* to functions as REST API proxy events, feeds SQS events to their functions,
-// and fires scheduled functions. Everything binds to free loopback ports, and Close stops
+// AWS emulators, creates the tables, queues, buckets and KMS keys the template declares,
+// builds every function and runs it under the Lambda Runtime Interface Emulator, serves the
+// built site, routes /api/* to functions as REST API proxy events, feeds SQS events to their
+// functions, and fires scheduled functions. Each function calls AWS with its own credentials
+// through an IAM proxy that enforces the function's policies from the template as AWS would
+// (see iamproxy.go and package iam). Everything binds to free loopback ports, and Close stops
 // every process it started.
 package localcloud
 
@@ -26,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ses"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -67,9 +70,13 @@ type Cloud struct {
 	URL string
 	// MailboxURL is the SES emulator's web page of sent mail.
 	MailboxURL string
-	Endpoints  Endpoints
-	Region     string
-	Stack      *samtemplate.Stack
+	// Endpoints are the emulators', for the cloud's own clients (admin credentials).
+	Endpoints Endpoints
+	// FunctionEndpoints are the IAM proxy's, which the functions call: every call there is
+	// authenticated with a function's credentials and checked against its policies.
+	FunctionEndpoints Endpoints
+	Region            string
+	Stack             *samtemplate.Stack
 	// Names maps logical IDs to local physical names (queue URLs for queues).
 	Names map[string]string
 	// SiteDir is the built site.
@@ -80,16 +87,20 @@ type Cloud struct {
 	S3       *s3.Client
 	SQS      *sqs.Client
 	SES      *ses.Client
+	// KMS is set when the template declares a KMS key.
+	KMS *kms.Client
 
 	cfg         Config
-	tmp         string
 	siteURL     string
+	tmp         string
 	localSecret string
 	prefix      string
 	stage       string
 	namer       *namer
 	rie         string
 	functions   map[string]*function
+	needKMS     bool
+	iam         *iamProxy
 	routes      []route
 	secHeaders  map[string]string
 	// apiOriginHeaders are what CloudFront adds to API requests (template OriginCustomHeaders).
@@ -158,10 +169,27 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	if err := c.createQueues(ctx, first.Resources("AWS::SQS::Queue")); err != nil {
 		return nil, err
 	}
-	// Resolve again now that queues have URLs and ARNs.
+	if c.KMS != nil {
+		if err := c.createKeys(ctx, first); err != nil {
+			return nil, err
+		}
+	}
+	// Resolve again now that queues and keys have URLs, IDs and ARNs.
 	st, err := samtemplate.Load(cfg.Template, opts)
 	if err != nil {
 		return nil, err
+	}
+	if c.KMS != nil {
+		aliases, err := c.createAliases(ctx, st)
+		if err != nil {
+			return nil, err
+		}
+		if aliases {
+			// Once more, for Ref on an alias (its name).
+			if st, err = samtemplate.Load(cfg.Template, opts); err != nil {
+				return nil, err
+			}
+		}
 	}
 	c.Stack = st
 	for _, f := range st.Functions {
@@ -185,6 +213,10 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	}
 	c.URL = "http://" + l.Addr().String()
 	c.siteURL = c.URL
+	if err := c.startIAMProxy(st); err != nil {
+		l.Close()
+		return nil, err
+	}
 	if err := c.startFunctions(ctx); err != nil {
 		l.Close()
 		return nil, err
@@ -218,9 +250,9 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	return c, nil
 }
 
-// StartServices starts only the named emulators ("dynamodb", "ses", "sqs", "s3"), for tests
-// of one adapter that need no functions or site. With "dynamodb", the template's tables are
-// created in it.
+// StartServices starts only the named emulators ("dynamodb", "ses", "sqs", "s3", "kms"), for
+// tests of one adapter that need no functions or site. With "dynamodb", the template's tables
+// are created in it; with "kms", its keys. There is no IAM proxy: the clients are the cloud's.
 func StartServices(ctx context.Context, cfg Config, services ...string) (_ *Cloud, err error) {
 	c, st, err := prepare(ctx, cfg, "svc")
 	if err != nil {
@@ -242,6 +274,11 @@ func StartServices(ctx context.Context, cfg Config, services ...string) (_ *Clou
 			return nil, err
 		}
 	}
+	if c.KMS != nil {
+		if err := c.createKeys(ctx, st); err != nil {
+			return nil, err
+		}
+	}
 	return c, nil
 }
 
@@ -260,6 +297,10 @@ func prepare(ctx context.Context, cfg Config, prefix string) (*Cloud, *samtempla
 	if err != nil {
 		return nil, nil, err
 	}
+	// Policies the IAM proxy cannot evaluate stop the cloud here, before anything is built.
+	if _, err := parsePolicies(st, "us-east-1", "000000000000"); err != nil {
+		return nil, nil, err
+	}
 	if err := EnsureNodeModules(ctx, filepath.Join(cfg.Root, "infra")); err != nil {
 		return nil, nil, fmt.Errorf("install emulators: %w", err)
 	}
@@ -271,7 +312,9 @@ func prepare(ctx context.Context, cfg Config, prefix string) (*Cloud, *samtempla
 		cfg: cfg, tmp: tmp, prefix: cfg.Prefix, Names: map[string]string{}, functions: map[string]*function{},
 		cancel: func() {}, closed: make(chan struct{}), Region: cmp.Or(st.Params["HomeRegion"], "us-east-1"),
 	}
-	c.namer = &namer{prefix: cfg.Prefix, region: c.Region, account: "000000000000", queues: map[string]queueInfo{}}
+	c.namer = &namer{prefix: cfg.Prefix, region: c.Region, account: "000000000000", queues: map[string]queueInfo{},
+		keys: map[string]keyInfo{}, aliases: map[string]string{}}
+	c.needKMS = len(st.Resources("AWS::KMS::Key")) > 0
 	return c, st, nil
 }
 
@@ -314,6 +357,9 @@ func (c *Cloud) clients() {
 	})
 	c.SQS = sqs.NewFromConfig(c.AWS, func(o *sqs.Options) { o.BaseEndpoint = aws.String(c.Endpoints.SQS) })
 	c.SES = ses.NewFromConfig(c.AWS, func(o *ses.Options) { o.BaseEndpoint = aws.String(c.Endpoints.SES) })
+	if c.Endpoints.KMS != "" {
+		c.KMS = kms.NewFromConfig(c.AWS, func(o *kms.Options) { o.BaseEndpoint = aws.String(c.Endpoints.KMS) })
+	}
 }
 
 func (c *Cloud) logf(format string, args ...any) {
@@ -335,6 +381,10 @@ func (c *Cloud) Close() error {
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 			_ = c.server.Shutdown(ctx)
 			cancel()
+		}
+		if c.iam != nil {
+			c.iam.close()
+			c.logUnusedGrants()
 		}
 		c.wg.Wait()
 		c.mu.Lock()

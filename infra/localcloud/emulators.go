@@ -10,19 +10,24 @@ import (
 	"time"
 )
 
-// Credentials are the dummy credentials every emulator is called with. s3rver accepts only
-// this pair, so every other emulator gets it too.
+// Credentials are the dummy credentials every emulator is called with: the cloud's own
+// clients use them, and the IAM proxy re-signs the functions' calls with them. s3rver
+// accepts no other access key, so every other emulator gets the same pair.
 const (
 	AccessKeyID     = "S3RVER"
 	SecretAccessKey = "S3RVER"
 )
 
-// Endpoints are the emulators' base URLs.
+// Endpoints are base URLs per service: the emulators' (Cloud.Endpoints), or the IAM proxy's
+// that functions call (Cloud.FunctionEndpoints). KMS is set only when the template declares
+// a key; SSM only on the proxy, which answers parameter reads from the template itself.
 type Endpoints struct {
 	DynamoDB string
 	S3       string
 	SQS      string
 	SES      string
+	KMS      string
+	SSM      string
 }
 
 // EnsureNodeModules installs the pinned emulators with `npm ci` when infra/node_modules is
@@ -39,8 +44,8 @@ func EnsureNodeModules(ctx context.Context, infraDir string) error {
 	return run(ctx, infraDir, environ(), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error")
 }
 
-// startEmulators starts DynamoDB Local, SES, SQS and S3 emulators on free loopback ports, or
-// only those named in only.
+// startEmulators starts DynamoDB Local, SES, SQS and S3 emulators on free loopback ports, and
+// local-kms when the template declares a KMS key; or only those named in only.
 func (c *Cloud) startEmulators(ctx context.Context, only ...string) error {
 	infra := filepath.Join(c.cfg.Root, "infra")
 	nm := filepath.Join(infra, "node_modules")
@@ -73,6 +78,15 @@ func (c *Cloud) startEmulators(ctx context.Context, only ...string) error {
 			return []string{"node", filepath.Join(nm, "s3rver", "bin", "s3rver.js"), "-d", s3Dir, "-a", "127.0.0.1", "-p", strconv.Itoa(p), "--silent", "--no-vhost-buckets"}
 		}, &c.Endpoints.S3},
 	}
+	if (len(only) == 0 && c.needKMS) || slices.Contains(only, "kms") {
+		bin, err := BuildLocalKMS(ctx, c.cfg.Root, filepath.Join(c.tmp, "bin"))
+		if err != nil {
+			return err
+		}
+		specs = append(specs, spec{"kms", c.tmp, func(p int) []string {
+			return []string{bin, fmt.Sprintf("127.0.0.1:%d", p)}
+		}, &c.Endpoints.KMS})
+	}
 	if len(only) > 0 {
 		var some []spec
 		for _, s := range specs {
@@ -88,7 +102,11 @@ func (c *Cloud) startEmulators(ctx context.Context, only ...string) error {
 		if err != nil {
 			return err
 		}
-		p, err := startProc(s.name, c.cfg.Logs, s.dir, environ(), s.argv(port)...)
+		env := environ()
+		if s.name == "kms" {
+			env = environ("KMS_ACCOUNT_ID="+c.namer.account, "KMS_REGION="+c.Region, "KMS_DATA_PATH="+filepath.Join(c.tmp, "kms"))
+		}
+		p, err := startProc(s.name, c.cfg.Logs, s.dir, env, s.argv(port)...)
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package localcloud
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -93,6 +94,9 @@ type RuntimeEnv struct {
 	Name     string // AWS_LAMBDA_FUNCTION_NAME
 	Region   string
 	Home     string
+	// Credentials are the function's own (its role session's, as Lambda gives them); empty
+	// means the emulators' dummy pair, for a function run with no IAM proxy in front.
+	AccessKeyID, SecretAccessKey, SessionToken string
 	// Endpoints go in the SDK's AWS_ENDPOINT_URL_<SERVICE> variables; All, when set, is
 	// AWS_ENDPOINT_URL for every service instead.
 	Endpoints Endpoints
@@ -118,8 +122,8 @@ func (r RuntimeEnv) Environ() []string {
 		// RIE does not set AWS_REGION; the SDK needs it.
 		"AWS_REGION=" + r.Region,
 		"AWS_DEFAULT_REGION=" + r.Region,
-		"AWS_ACCESS_KEY_ID=" + AccessKeyID,
-		"AWS_SECRET_ACCESS_KEY=" + SecretAccessKey,
+		"AWS_ACCESS_KEY_ID=" + cmp.Or(r.AccessKeyID, AccessKeyID),
+		"AWS_SECRET_ACCESS_KEY=" + cmp.Or(r.SecretAccessKey, SecretAccessKey),
 		"S3_FORCE_PATH_STYLE=true",
 		// s3rver does not understand the SDK's default streaming checksums (aws-chunked
 		// trailers); ask for checksums only where an API requires them.
@@ -131,6 +135,9 @@ func (r RuntimeEnv) Environ() []string {
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE=" + strconv.Itoa(memory),
 		"LOCAL_CLOUD=true",
 	}
+	if r.SessionToken != "" {
+		env = append(env, "AWS_SESSION_TOKEN="+r.SessionToken)
+	}
 	if r.All != "" {
 		env = append(env, "AWS_ENDPOINT_URL="+r.All)
 	} else {
@@ -140,6 +147,11 @@ func (r RuntimeEnv) Environ() []string {
 			"AWS_ENDPOINT_URL_SQS="+r.Endpoints.SQS,
 			"AWS_ENDPOINT_URL_SES="+r.Endpoints.SES,
 		)
+		for k, v := range map[string]string{"AWS_ENDPOINT_URL_KMS": r.Endpoints.KMS, "AWS_ENDPOINT_URL_SSM": r.Endpoints.SSM} {
+			if v != "" {
+				env = append(env, k+"="+v)
+			}
+		}
 	}
 	for k, v := range r.Function.Env {
 		env = append(env, k+"="+LocalValue(k, v, r.SiteURL, r.Secret))
@@ -150,10 +162,13 @@ func (r RuntimeEnv) Environ() []string {
 	return env
 }
 
+// functionEnv points the function at the IAM proxy with its own credentials.
 func (c *Cloud) functionEnv(fn *function) []string {
+	pr := c.iam.byFn[fn.id]
 	return RuntimeEnv{
 		Function: fn.def, Name: c.prefix + "-" + fn.id, Region: c.Region, Home: c.tmp,
-		Endpoints: c.Endpoints, SiteURL: c.siteURL, Secret: c.localSecret, Extra: c.cfg.FunctionEnv,
+		AccessKeyID: pr.accessKey, SecretAccessKey: pr.secret, SessionToken: pr.token,
+		Endpoints: c.FunctionEndpoints, SiteURL: c.siteURL, Secret: c.localSecret, Extra: c.cfg.FunctionEnv,
 	}.Environ()
 }
 

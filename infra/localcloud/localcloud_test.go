@@ -25,7 +25,7 @@ import (
 )
 
 // echoFunction is added to a copy of template.yaml: a function with API, SQS and schedule
-// events, and nothing else changed anywhere.
+// events, and nothing else changed anywhere. Its policy allows the one call it makes.
 const echoFunction = `
   EchoFunction:
     Type: AWS::Serverless::Function
@@ -33,6 +33,11 @@ const echoFunction = `
       BuildMethod: makefile
     Properties:
       CodeUri: .
+      Policies:
+        - Statement:
+            - Effect: Allow
+              Action: dynamodb:PutItem
+              Resource: !GetAtt PortalTable.Arn
       Events:
         Post:
           Type: Api
@@ -312,6 +317,12 @@ func TestAddedFunctionRunsEverywhere(t *testing.T) {
 		waitItem(t, "ECHO#SCHEDULE")
 		if err := c.FireSchedule(context.Background(), "StatusFunction"); err == nil {
 			t.Error("firing a function without a schedule did not fail")
+		}
+	})
+
+	t.Run("the echo function's policy grants nothing it did not use", func(t *testing.T) {
+		if unused := c.UnusedGrants()["EchoFunction"]; len(unused) > 0 {
+			t.Errorf("unused grants: %+v", unused)
 		}
 	})
 

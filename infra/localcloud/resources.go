@@ -26,6 +26,8 @@ type namer struct {
 	region  string
 	account string
 	queues  map[string]queueInfo // by logical ID, once created
+	keys    map[string]keyInfo   // KMS keys by logical ID, once created
+	aliases map[string]string    // KMS alias names by logical ID, once read
 }
 
 type queueInfo struct{ name, url, arn string }
@@ -38,10 +40,17 @@ func (n *namer) name(id, typ string) string {
 	return n.prefix + "-" + id
 }
 
-// Ref is a queue's URL once created, and every other resource's name.
+// Ref is a queue's URL and a KMS key's ID once created, an alias's name, and every other
+// resource's name.
 func (n *namer) Ref(id, typ string) string {
 	if q, ok := n.queues[id]; ok && typ == "AWS::SQS::Queue" {
 		return q.url
+	}
+	if k, ok := n.keys[id]; ok && typ == "AWS::KMS::Key" {
+		return k.id
+	}
+	if a, ok := n.aliases[id]; ok && typ == "AWS::KMS::Alias" {
+		return a
 	}
 	return n.name(id, typ)
 }
@@ -56,6 +65,16 @@ func (n *namer) Attr(id, typ, attr string) string {
 				return q.name
 			case "QueueUrl":
 				return q.url
+			}
+		}
+	}
+	if typ == "AWS::KMS::Key" {
+		if k, ok := n.keys[id]; ok {
+			switch attr {
+			case "Arn":
+				return k.arn
+			case "KeyId":
+				return k.id
 			}
 		}
 	}

@@ -136,22 +136,36 @@ func Parse(data []byte, opts Options) (*Stack, error) {
 	for id, r := range plain.Resources {
 		types[id] = r.Type
 	}
+	// SAM gives each function an execution role, <LogicalId>Role, that the template may name
+	// (e.g. in a KMS key policy) although it does not declare it.
+	for id, r := range plain.Resources {
+		if _, declared := types[id+"Role"]; r.Type == "AWS::Serverless::Function" && !declared {
+			types[id+"Role"] = "AWS::IAM::Role"
+		}
+	}
 
 	r := &resolver{opts: opts, params: params, numbers: numbers, types: types}
 	overrides := map[string]any{}
 	for k, v := range params {
 		overrides[k] = v
 	}
-	resolved, err := intrinsics.ProcessYAML(data, &intrinsics.ProcessorOptions{
-		IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
-			"Ref":        r.ref,
-			"Fn::GetAtt": r.getAtt,
-			// goformation's own Fn::Sub calls its built-in Ref, not the override, so both go here.
-			"Fn::Sub": r.sub,
-		},
-		ParameterOverrides: overrides,
-		EvaluateConditions: true,
-	})
+	process := func(in []byte) ([]byte, error) {
+		return intrinsics.ProcessJSON(in, &intrinsics.ProcessorOptions{
+			IntrinsicHandlerOverrides: map[string]intrinsics.IntrinsicHandler{
+				"Ref":        r.ref,
+				"Fn::GetAtt": r.getAtt,
+				// goformation's own Fn::Sub calls its built-in Ref, not the override, so both go here.
+				"Fn::Sub": r.sub,
+			},
+			ParameterOverrides: overrides,
+			EvaluateConditions: true,
+		})
+	}
+	conditional, err := applyResourceConditions(unresolved, process)
+	if err != nil {
+		return nil, err
+	}
+	resolved, err := process(conditional)
 	if err != nil {
 		return nil, err
 	}
@@ -391,6 +405,70 @@ func (r *resolver) sub(_ string, input any, _ any) any {
 	return strings.ReplaceAll(out, "${!", "${")
 }
 
+// applyResourceConditions does what CloudFormation does with a resource's or an output's
+// Condition: leaves out those whose condition is false and keeps the others without it.
+// goformation cannot be left to it: it takes any object with a "Condition" key for a
+// condition reference and replaces the whole resource with true or false.
+func applyResourceConditions(unresolved []byte, process func([]byte) ([]byte, error)) ([]byte, error) {
+	var tmpl map[string]any
+	if err := json.Unmarshal(unresolved, &tmpl); err != nil {
+		return nil, err
+	}
+	conditions, _ := tmpl["Conditions"].(map[string]any)
+	if len(conditions) == 0 {
+		return unresolved, nil
+	}
+	// Each condition's value, read through a probe resource that asks Fn::If of each.
+	probe := map[string]any{}
+	for name := range conditions {
+		probe[name] = map[string]any{"Fn::If": []any{name, true, false}}
+	}
+	probeTmpl := map[string]any{
+		"Parameters": tmpl["Parameters"], "Conditions": conditions,
+		"Resources": map[string]any{"ConditionProbe": map[string]any{"Type": "Probe", "Properties": probe}},
+	}
+	in, err := json.Marshal(probeTmpl)
+	if err != nil {
+		return nil, err
+	}
+	out, err := process(in)
+	if err != nil {
+		return nil, fmt.Errorf("conditions: %w", err)
+	}
+	var evaluated struct {
+		Resources struct {
+			ConditionProbe struct{ Properties map[string]bool }
+		}
+	}
+	if err := json.Unmarshal(out, &evaluated); err != nil {
+		return nil, fmt.Errorf("conditions: %w", err)
+	}
+	values := evaluated.Resources.ConditionProbe.Properties
+	for _, section := range []string{"Resources", "Outputs"} {
+		entries, _ := tmpl[section].(map[string]any)
+		for id, e := range entries {
+			m, ok := e.(map[string]any)
+			if !ok {
+				continue
+			}
+			name, ok := m["Condition"].(string)
+			if !ok {
+				continue
+			}
+			v, known := values[name]
+			if !known {
+				return nil, fmt.Errorf("%s %s: no condition %q", section, id, name)
+			}
+			if !v {
+				delete(entries, id)
+				continue
+			}
+			delete(m, "Condition")
+		}
+	}
+	return json.Marshal(tmpl)
+}
+
 // dropNoValue removes properties whose value resolved to AWS::NoValue (nil), as
 // CloudFormation does; goformation leaves them in place as null.
 func dropNoValue(v any) {
@@ -470,6 +548,8 @@ func GenericAttr(name, typ, attr, region, account string) string {
 			return fmt.Sprintf("arn:aws:dynamodb:%s:%s:table/%s", region, account, name)
 		case "AWS::Logs::LogGroup":
 			return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:%s:*", region, account, name)
+		case "AWS::IAM::Role":
+			return fmt.Sprintf("arn:aws:iam::%s:role/%s", account, name)
 		}
 		svc := strings.ToLower(strings.Split(typ, "::")[1])
 		return fmt.Sprintf("arn:aws:%s:%s:%s:%s", svc, region, account, name)

@@ -63,19 +63,21 @@ func NewAccounts(ctx context.Context) (*Accounts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load aws config: %w", err)
 	}
-	if cfg.SiteURL, err = awsenv.SiteURL(ctx, siteURLEnv, siteURLParam, ssm.NewFromConfig(aws)); err != nil {
+	if cfg.SiteURL, err = awsenv.SiteURL(ctx, siteURLEnv, siteURLParam, ssm.NewFromConfig(aws, func(o *ssm.Options) { o.BaseEndpoint = awsenv.Endpoint("SSM") })); err != nil {
 		return nil, err
 	}
 	operator := mail.Operator{Name: operatorName, Contact: operatorContact, SiteURL: cfg.SiteURL}
-	objects := &s3.Objects{Client: awss3.NewFromConfig(aws, func(o *awss3.Options) { o.UsePathStyle = awsenv.S3PathStyle() }), Bucket: siteBucket}
-	store := &dynamodb.Store{Client: awsddb.NewFromConfig(aws), Table: table}
+	objects := &s3.Objects{Client: awss3.NewFromConfig(aws, func(o *awss3.Options) {
+		o.BaseEndpoint, o.UsePathStyle = awsenv.Endpoint("S3"), awsenv.S3PathStyle()
+	}), Bucket: siteBucket}
+	store := &dynamodb.Store{Client: awsddb.NewFromConfig(aws, func(o *awsddb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") }), Table: table}
 	return &Accounts{
 		Env: &account.Env{
 			Keys:    keys,
 			Limiter: &ratelimit.Limiter{Counter: store, Keys: keys, Now: time.Now},
 			Limits:  account.DefaultLimits,
 			Mail: &ses.Sender{
-				Client: awsses.NewFromConfig(aws), From: (&netmail.Address{Name: operator.Name, Address: sender}).String(),
+				Client: awsses.NewFromConfig(aws, func(o *awsses.Options) { o.BaseEndpoint = awsenv.Endpoint("SES") }), From: (&netmail.Address{Name: operator.Name, Address: sender}).String(),
 				ConfigurationSet: configSet, Operator: operator, Now: time.Now,
 			},
 			Policies: &policy.Loader{Source: objects, TTL: time.Minute, Now: time.Now},

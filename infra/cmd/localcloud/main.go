@@ -61,7 +61,11 @@ func main() {
 	fmt.Printf("\nPrivacy Portal is running (started in %s)\n\n", time.Since(started).Round(100*time.Millisecond))
 	fmt.Printf("  Portal:   %s/\n", c.URL)
 	fmt.Printf("  Mailbox:  %s/  (every mail the portal sends; nothing leaves this machine)\n", c.MailboxURL)
-	fmt.Printf("  DynamoDB: %s  S3: %s  SQS: %s\n\n", c.Endpoints.DynamoDB, c.Endpoints.S3, c.Endpoints.SQS)
+	fmt.Printf("  DynamoDB: %s  S3: %s  SQS: %s", c.Endpoints.DynamoDB, c.Endpoints.S3, c.Endpoints.SQS)
+	if c.Endpoints.KMS != "" {
+		fmt.Printf("  KMS: %s", c.Endpoints.KMS)
+	}
+	fmt.Printf("\n  (the emulators; functions reach them through the IAM proxy, which logs each refusal as \"iam: ...\")\n\n")
 	fmt.Println("  API routes:")
 	for _, r := range c.Routes() {
 		fmt.Println("    " + r)

@@ -1,6 +1,9 @@
 // Command echo is a test function for the local cloud. Through the API it echoes a JSON body
 // (strictly decoded, as every portal endpoint does), a path parameter, or panics on request;
 // from SQS and schedules it records what it received in the table, so a test can see it ran.
+// Invoked directly with {"calls": [...]}, it makes the AWS calls asked for with its own
+// credentials and reports what the SDK made of each (see calls.go): how the local cloud's
+// tests see its IAM enforcement from inside a function.
 package main
 
 import (
@@ -13,6 +16,7 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -22,6 +26,7 @@ import (
 )
 
 type handler struct {
+	cfg   aws.Config
 	db    *dynamodb.Client
 	table string
 }
@@ -64,11 +69,18 @@ func (h *handler) invoke(ctx context.Context, raw json.RawMessage) (any, error) 
 		HTTPMethod string            `json:"httpMethod"`
 		Records    []json.RawMessage `json:"Records"`
 		Source     string            `json:"source"`
+		Calls      []awsCall         `json:"calls"`
 	}
 	if err := json.Unmarshal(raw, &probe); err != nil {
 		return nil, err
 	}
 	switch {
+	case probe.Calls != nil:
+		results := make([]awsResult, len(probe.Calls))
+		for i, c := range probe.Calls {
+			results[i] = h.call(ctx, c)
+		}
+		return map[string]any{"results": results}, nil
 	case probe.HTTPMethod != "":
 		var req events.APIGatewayProxyRequest
 		if err := json.Unmarshal(raw, &req); err != nil {
@@ -102,6 +114,7 @@ func main() {
 	if err != nil {
 		panic(err)
 	}
-	h := &handler{db: dynamodb.NewFromConfig(cfg), table: os.Getenv("TABLE_NAME")}
+	db := dynamodb.NewFromConfig(cfg, func(o *dynamodb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") })
+	h := &handler{cfg: cfg, db: db, table: os.Getenv("TABLE_NAME")}
 	lambda.Start(h.invoke)
 }
