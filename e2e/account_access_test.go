@@ -21,7 +21,8 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 	wantStatus(t, "second sign-in", newVisitor(t).signIn(p.Username, p.Password), http.StatusOK)
 	wantStatus(t, "edit", v.patch(map[string]any{"name": "Ada King", "company": ""}), http.StatusOK)
 	newEmail := uniq("p15new") + "@example.com"
-	wantStatus(t, "change e-mail", v.patch(map[string]any{"email": newEmail}), http.StatusOK)
+	wantStatus(t, "change e-mail", v.patch(map[string]any{"email": newEmail, "currentPassword": p.Password}), http.StatusOK)
+	waitMail(t, newEmail, kindNewEmailVerify, 1) // the worker has made the code by then
 
 	a := v.account()
 	items := partitionOf(t, id)
@@ -156,7 +157,8 @@ func TestP16_CorrectionIsValidatedAuditedAndEmailChangeVerified(t *testing.T) {
 		}
 
 		newUsername := uniq("p16u")
-		r = v.patch(map[string]any{"username": newUsername})
+		wantField(t, "new username without the password", v.patch(map[string]any{"username": newUsername}), "currentPassword")
+		r = v.patch(map[string]any{"username": newUsername, "currentPassword": p.Password})
 		wantStatus(t, "new username", r, http.StatusOK)
 		if a := decodeAccount(t, r); a.Profile.Username != newUsername || !a.hasAudit("profile.updated", "username") {
 			t.Errorf("username = %q, audit = %+v", a.Profile.Username, a.Audit)
@@ -181,12 +183,15 @@ func TestP16_CorrectionIsValidatedAuditedAndEmailChangeVerified(t *testing.T) {
 			{"username too short", map[string]any{"username": "ab"}, "username"},
 			{"username with a space", map[string]any{"username": "ada lovelace"}, "username"},
 			{"username with @", map[string]any{"username": "ada@home"}, "username"},
-			{"username taken", map[string]any{"username": other.Username}, "username"},
-			{"username taken, other case", map[string]any{"username": strings.ToUpper(other.Username)}, "username"},
+			{"username taken", map[string]any{"username": other.Username, "currentPassword": p.Password}, "username"},
+			{"username taken, other case", map[string]any{"username": strings.ToUpper(other.Username), "currentPassword": p.Password}, "username"},
 			{"not an e-mail address", map[string]any{"email": "not-an-address"}, "email"},
+			{"a new address without the password", map[string]any{"email": uniq("p16x") + "@example.com"}, "currentPassword"},
+			{"a new address with a wrong password", map[string]any{"email": uniq("p16x") + "@example.com", "currentPassword": "wrong"}, "currentPassword"},
+			{"a name with a link", map[string]any{"name": "Visit www.example.com"}, "name"},
 			{"unknown locale", map[string]any{"locale": "fr"}, "locale"},
 			{"unknown field", map[string]any{"nationality": "GB"}, "nationality"},
-			{"a valid name with a taken username", map[string]any{"name": "Someone New", "username": other.Username}, "username"},
+			{"a valid name with a taken username", map[string]any{"name": "Someone New", "username": other.Username, "currentPassword": p.Password}, "username"},
 		}
 		for _, tc := range tests {
 			t.Run(tc.name, func(t *testing.T) {
@@ -206,7 +211,7 @@ func TestP16_CorrectionIsValidatedAuditedAndEmailChangeVerified(t *testing.T) {
 	t.Run("e-mail change is verified at the new address", func(t *testing.T) {
 		oldEmail := p.Email
 		newEmail := uniq("p16new") + "@example.com"
-		r := v.patch(map[string]any{"email": newEmail})
+		r := v.patch(map[string]any{"email": newEmail, "currentPassword": p.Password})
 		wantStatus(t, "change e-mail", r, http.StatusOK)
 		a := decodeAccount(t, r)
 		if a.Profile.Email != oldEmail || a.PendingEmail != newEmail || !a.hasAudit("email.change_requested", "pendingEmail") {
@@ -255,7 +260,7 @@ func TestP16_CorrectionIsValidatedAuditedAndEmailChangeVerified(t *testing.T) {
 	t.Run("changing to a taken address is refused at confirmation", func(t *testing.T) {
 		other := newPerson("p16")
 		mustActive(t, other, nil)
-		wantStatus(t, "change to a taken address", v.patch(map[string]any{"email": other.Email}), http.StatusOK)
+		wantStatus(t, "change to a taken address", v.patch(map[string]any{"email": other.Email, "currentPassword": p.Password}), http.StatusOK)
 		code := codeIn(t, waitMail(t, other.Email, kindNewEmailVerify, 1))
 		wantField(t, "confirm a taken address", v.do("POST", "/api/account/email", map[string]string{"code": code}), "email")
 		wantStatus(t, "the other account still signs in", newVisitor(t).signIn(other.Email, other.Password), http.StatusOK)
@@ -272,8 +277,8 @@ func TestAccountSessionsSignOutAndEverywhere(t *testing.T) {
 		t.Errorf("body = %s", got)
 	}
 	c := sessionCookie(t, r)
-	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/api" {
-		t.Errorf("session cookie %q: want HttpOnly, Secure, SameSite=Strict, Path=/api", r.Header.Get("Set-Cookie"))
+	if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.Path != "/" || c.Domain != "" || !strings.HasPrefix(c.Name, "__Host-") {
+		t.Errorf("session cookie %q: want __Host-, HttpOnly, Secure, SameSite=Strict, Path=/, no Domain", r.Header.Get("Set-Cookie"))
 	}
 	if c.MaxAge < 3600 || c.MaxAge > 720*3600 {
 		t.Errorf("session cookie Max-Age = %d, want the session's lifetime in seconds", c.MaxAge)

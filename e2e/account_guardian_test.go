@@ -11,42 +11,43 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
-// child is an under-14 registration and the two mails it causes.
+// child is an under-14 registration whose address is proved, and the guardian's mail it
+// then causes.
 type child struct {
 	person
 	guardian      string
 	v             *visitor
 	id            string
-	code, gtoken  string
+	gtoken        string
 	verifyMail    portaltest.Mail
 	guardianMail  portaltest.Mail
 	profileBefore ddbItem
 }
 
-// registerChild registers p as under 14 with a guardian and reads both mails.
+// registerChild registers p as under 14 with a guardian, proves the child's address with the
+// mailed code and the password, and reads the guardian's mail that only then goes out.
 func registerChild(t *testing.T, prefix string) *child {
 	t.Helper()
 	c := &child{person: newPerson(prefix), guardian: uniq(prefix+"parent") + "@example.com", v: newVisitor(t)}
 	c.Name = "Timmy Tester"
 	wantStatus(t, "register a child", c.v.register(c.form(map[string]any{"ageGroup": "under14", "guardianEmail": c.guardian})), http.StatusAccepted)
 	c.verifyMail = waitMail(t, c.Email, kindVerify, 1)
-	c.code = codeIn(t, c.verifyMail)
+	c.id = subjectOfToken(tokenIn(t, c.verifyMail, verifyRE))
+	waitSettled(t)
+	if got := mailsTo(allMail(t), c.guardian, ""); len(got) != 0 {
+		t.Fatalf("the guardian was mailed before the child proved the address: %q", got[0].Subject)
+	}
+	wantStatus(t, "child verifies", c.v.do("POST", "/api/verify", c.verifyBody(codeIn(t, c.verifyMail))), http.StatusOK)
 	c.guardianMail = waitMail(t, c.guardian, kindGuardianConsent, 1)
 	c.gtoken = tokenIn(t, c.guardianMail, guardianRE)
-	c.id = subjectOfToken(c.gtoken)
-	if got := subjectOfToken(tokenIn(t, c.verifyMail, verifyRE)); got != c.id {
-		t.Fatalf("the child's link names subject %s, the guardian's %s", got, c.id)
+	if got := subjectOfToken(c.gtoken); got != c.id {
+		t.Fatalf("the child's link names subject %s, the guardian's %s", c.id, got)
 	}
 	c.profileBefore = profileOf(partitionOf(t, c.id))
 	if c.profileBefore == nil {
 		t.Fatal("no PROFILE item for the child")
 	}
 	return c
-}
-
-func (c *child) verify(t *testing.T) {
-	t.Helper()
-	wantStatus(t, "child verifies", c.v.do("POST", "/api/verify", map[string]string{"email": c.Email, "code": c.code}), http.StatusOK)
 }
 
 func (c *child) guardianSays(t *testing.T, decision string) reply {
@@ -86,7 +87,6 @@ func TestP24_UnderFourteenNeedsGuardian(t *testing.T) {
 		if codeRE.MatchString(c.guardianMail.Body.Text) {
 			t.Errorf("the guardian's mail carries the child's code:\n%s", c.guardianMail.Body.Text)
 		}
-		c.verify(t)
 		r := c.v.signIn(c.Email, c.Password)
 		wantStatus(t, "verified child signs in before the guardian confirms", r, http.StatusForbidden)
 		if pr := r.problem(t); !strings.Contains(pr.Detail, "guardian") {
@@ -129,34 +129,49 @@ func TestP24_UnderFourteenNeedsGuardian(t *testing.T) {
 		}
 	})
 
-	t.Run("the guardian confirms before the child verifies", func(t *testing.T) {
-		c := registerChild(t, "p24early")
-		wantStatus(t, "guardian confirms first", c.guardianSays(t, "confirm"), http.StatusOK)
-		wantStatus(t, "unverified child signs in", c.v.signIn(c.Email, c.Password), http.StatusForbidden)
-		c.code = codeIn(t, waitMail(t, c.Email, kindVerify, 2)) // signing in unverified mails a fresh code
-		c.verify(t)
-		wantStatus(t, "child signs in", c.v.signIn(c.Email, c.Password), http.StatusOK)
+	t.Run("the guardian is not mailed for an address nobody proved", func(t *testing.T) {
+		// A stranger names a child's address and a guardian address of their own: the guardian
+		// mail goes out only once the address is proved, so it shows the stranger nothing,
+		// whether or not the address has an account.
+		owner := newPerson("p24own")
+		mustActive(t, owner, nil)
+		prober := uniq("p24probe") + "@example.com"
+		fresh := newPerson("p24new")
+		var answers []reply
+		for _, email := range []string{owner.Email, fresh.Email} {
+			q := newPerson("p24q")
+			q.Email = email
+			answers = append(answers, newVisitor(t).register(q.form(map[string]any{"ageGroup": "under14", "guardianEmail": prober})))
+		}
+		if answers[0].Status != http.StatusAccepted || string(answers[0].Body) != string(answers[1].Body) {
+			t.Errorf("an address with an account: %s; a new one: %s; want the same 202", answers[0], answers[1])
+		}
+		waitMail(t, owner.Email, kindAlready, 1)
+		waitMail(t, fresh.Email, kindVerify, 1)
+		waitSettled(t)
+		if got := mailsTo(allMail(t), prober, ""); len(got) != 0 {
+			t.Errorf("the prober's guardian address got %d mails (first: %q)", len(got), got[0].Subject)
+		}
 	})
 
 	t.Run("the guardian refuses", func(t *testing.T) {
 		c := registerChild(t, "p24no")
-		c.verify(t)
 		r := c.guardianSays(t, "refuse")
 		wantStatus(t, "guardian refuses", r, http.StatusOK)
 		if got := strings.TrimSpace(string(r.Body)); got != `{"status":"refused"}` {
 			t.Errorf("body = %s", got)
 		}
-		// At once: no wait for a sweep.
-		assertErased(t, c.id, c.profileBefore)
+		// The account is closed at once and erased by the mail worker with the guardian's
+		// mail, not at the sweep.
 		wantStatus(t, "child signs in after the refusal", c.v.signIn(c.Email, c.Password), http.StatusUnauthorized)
 		wantStatus(t, "child signs in by username after the refusal", c.v.signIn(c.Username, c.Password), http.StatusUnauthorized)
 		waitMail(t, c.guardian, kindGuardianRefused, 1)
+		waitErased(t, c.id, c.profileBefore)
 		wantField(t, "the guardian's link after the refusal", c.guardianSays(t, "confirm"), "token")
 	})
 
 	t.Run("an account no guardian confirmed is swept", func(t *testing.T) {
 		due := registerChild(t, "p24late")
-		due.verify(t)
 		notDue := registerChild(t, "p24wait")
 
 		// The due date is PendingAccountDays away; move this account's into the past.

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -25,6 +26,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/dynamodb"
 	"github.com/privacyportal/portal/internal/privacy"
 )
@@ -67,7 +69,8 @@ func (p person) form(extra map[string]any) map[string]any {
 // 127.0.0.0/8 is this machine), which the gateway reports as CloudFront does, so the
 // per-address rate limits one test meets never reach another test. It carries its session
 // cookie by hand: the cookie is Secure, and net/http/cookiejar never sends a Secure cookie
-// over the local gateway's plain http.
+// over the local gateway's plain http. Like a browser, it sends Origin with every request
+// that is not a GET: the portal's own, unless origin says otherwise ("-" sends none).
 type visitor struct {
 	tb     testing.TB
 	base   string
@@ -146,10 +149,14 @@ func (v *visitor) do(method, path string, body any) reply {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	if v.cookie != "" {
-		req.Header.Set("Cookie", "session="+v.cookie)
+		req.Header.Set("Cookie", account.CookieName+"="+v.cookie)
 	}
-	if v.origin != "" {
+	switch {
+	case v.origin == "-":
+	case v.origin != "":
 		req.Header.Set("Origin", v.origin)
+	case method != http.MethodGet && method != http.MethodHead:
+		req.Header.Set("Origin", originOf(v.base))
 	}
 	if v.header != nil {
 		v.header(req.Header)
@@ -164,6 +171,15 @@ func (v *visitor) do(method, path string, body any) reply {
 		v.tb.Fatal(err)
 	}
 	return reply{Status: resp.StatusCode, Header: resp.Header, Body: b}
+}
+
+// originOf is the origin (scheme and host) of a base URL, as a browser sends it.
+func originOf(base string) string {
+	u, err := url.Parse(base)
+	if err != nil {
+		return base
+	}
+	return u.Scheme + "://" + u.Host
 }
 
 // wantStatus fails the test unless r has the given status.
@@ -213,7 +229,7 @@ func sessionCookie(tb testing.TB, r reply) *http.Cookie {
 		if err != nil {
 			tb.Fatalf("Set-Cookie %q: %v", line, err)
 		}
-		if c.Name == "session" {
+		if c.Name == account.CookieName {
 			return c
 		}
 	}
@@ -309,16 +325,20 @@ const (
 	kindGuardianRefused = "The child's account at"
 	kindNewEmailVerify  = "Confirm your new e-mail address"
 	kindNewEmailNotice  = "A change of e-mail address was requested"
+	kindReset           = "Reset your password"
+	kindPasswordChanged = "Your password for"
 )
 
 // addressedTo reports whether m went to exactly addr (the emulator may keep a display name).
+// Both are compared in canonical form: the SES emulator's mail parser shows a punycode domain
+// decoded (xn--bcher-kva.example as bücher.example), though the portal sent the ASCII form.
 func addressedTo(m portaltest.Mail, addr string) bool {
+	addr = privacy.CanonicalEmail(addr)
 	for _, to := range m.Destination.To {
-		a, err := mail.ParseAddress(to)
-		if err == nil && strings.EqualFold(a.Address, addr) {
-			return true
+		if a, err := mail.ParseAddress(to); err == nil {
+			to = a.Address
 		}
-		if err != nil && strings.EqualFold(strings.TrimSpace(to), addr) {
+		if privacy.CanonicalEmail(to) == addr {
 			return true
 		}
 	}
@@ -346,17 +366,22 @@ func allMail(tb testing.TB) []portaltest.Mail {
 	return all
 }
 
+// mailWait is how long a test waits for a mail: requests hand mail to the queue, and the
+// worker sends it within a second or two; a busy 2-core machine running the whole suite can
+// take many times that.
+const mailWait = 45 * time.Second
+
 // waitMails waits until addr has at least n mails of kind and returns them, oldest first.
 func waitMails(tb testing.TB, addr, kind string, n int) []portaltest.Mail {
 	tb.Helper()
-	deadline := time.Now().Add(15 * time.Second)
+	deadline := time.Now().Add(mailWait)
 	for {
 		got := mailsTo(allMail(tb), addr, kind)
 		if len(got) >= n {
 			return got
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("%d mails %q to %s after 15s, want %d", len(got), kind, addr, n)
+			tb.Fatalf("%d mails %q to %s after %s, want %d", len(got), kind, addr, mailWait, n)
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
@@ -372,6 +397,7 @@ var (
 	codeRE     = regexp.MustCompile(`(?m)^\s+(\d{6})\s*$`)
 	verifyRE   = regexp.MustCompile(`https?://\S+/verify/#token=(\S+)`)
 	guardianRE = regexp.MustCompile(`https?://\S+/guardian/#token=(\S+)`)
+	resetRE    = regexp.MustCompile(`https?://\S+/reset/#token=(\S+)`)
 )
 
 // codeIn returns the 6-digit code in a mail's text.
@@ -400,14 +426,19 @@ func subjectOfToken(token string) string {
 	return id
 }
 
-// mustActive registers p as an adult, verifies the address with the mailed code, signs in
-// and returns the signed-in visitor and the subject ID.
+// verifyBody is POST /api/verify's body for p with a code.
+func (p person) verifyBody(code string) map[string]string {
+	return map[string]string{"email": p.Email, "code": code, "password": p.Password}
+}
+
+// mustActive registers p as an adult, verifies the address with the mailed code and the
+// password, signs in and returns the signed-in visitor and the subject ID.
 func mustActive(tb testing.TB, p person, extra map[string]any) (*visitor, string) {
 	tb.Helper()
 	v := newVisitor(tb)
 	wantStatus(tb, "register", v.register(p.form(extra)), http.StatusAccepted)
 	m := waitMail(tb, p.Email, kindVerify, 1)
-	wantStatus(tb, "verify", v.do("POST", "/api/verify", map[string]string{"email": p.Email, "code": codeIn(tb, m)}), http.StatusOK)
+	wantStatus(tb, "verify", v.do("POST", "/api/verify", p.verifyBody(codeIn(tb, m))), http.StatusOK)
 	wantStatus(tb, "sign in", v.signIn(p.Email, p.Password), http.StatusOK)
 	return v, subjectOfToken(tokenIn(tb, m, verifyRE))
 }
@@ -479,8 +510,11 @@ func lookupExists(tb testing.TB, pk string) bool {
 	return ok
 }
 
-// lookupsOf are the look-up items a PROFILE item names.
+// lookupsOf are the look-up items a PROFILE item names (none for nil).
 func lookupsOf(profile ddbItem) []string {
+	if profile == nil {
+		return nil
+	}
 	return []string{dynamodb.EmailLookupPK(attr(profile, "emailKey")), dynamodb.UsernameLookupPK(attr(profile, "usernameKey"))}
 }
 
@@ -562,6 +596,47 @@ func assertErased(tb testing.TB, id string, profile ddbItem) {
 			tb.Errorf("look-up %s still exists", pk)
 		}
 	}
+}
+
+// eventually polls check until it returns nil, and fails the test with its last error if
+// that takes longer than mailWait: for what the mail worker does off the request's path.
+func eventually(tb testing.TB, check func() error) {
+	tb.Helper()
+	deadline := time.Now().Add(mailWait)
+	for {
+		err := check()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("after %s: %v", mailWait, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// waitSettled waits until the mail worker has done every job handed to it so far: for a test
+// that checks a mail was not sent.
+func waitSettled(tb testing.TB) {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), mailWait)
+	defer cancel()
+	if err := portaltest.Cloud(tb).Settle(ctx); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// waitErased waits until the mail worker has erased a subject, then asserts nothing is left
+// (and, given its profile as it was, that its look-ups are gone).
+func waitErased(tb testing.TB, id string, profile ddbItem) {
+	tb.Helper()
+	eventually(tb, func() error {
+		if items := partitionOf(tb, id); len(items) != 0 {
+			return fmt.Errorf("the partition of %s still holds %d items", id, len(items))
+		}
+		return nil
+	})
+	assertErased(tb, id, profile)
 }
 
 // cloudLog returns the local cloud's log (emulators and functions), found among this

@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestP01_RegistrationRequiresOnlyNameEmailUsernamePassword(t *testing.T) {
 			t.Errorf("body = %s, want {\"status\":\"check_email\"}", got)
 		}
 		m := waitMail(t, p.Email, kindVerify, 1)
-		wantStatus(t, "verify", v.do("POST", "/api/verify", map[string]string{"email": p.Email, "code": codeIn(t, m)}), http.StatusOK)
+		wantStatus(t, "verify", v.do("POST", "/api/verify", p.verifyBody(codeIn(t, m))), http.StatusOK)
 		wantStatus(t, "sign in", v.signIn(p.Username, p.Password), http.StatusOK)
 		a := v.account()
 		if a.Profile.Name != p.Name || a.Profile.Email != p.Email || a.Profile.Username != p.Username || a.Profile.AgeGroup != "14+" || a.Profile.Locale != "en" {
@@ -266,7 +267,7 @@ func TestP13_PasswordsAreStrongHashedAndNeverReturned(t *testing.T) {
 		// Use the account the ways that touch the password or send mail.
 		wantStatus(t, "wrong password", newVisitor(t).signIn(p1.Email, secret+"x"), http.StatusUnauthorized)
 		wantStatus(t, "second sign-in", newVisitor(t).signIn(p1.Username, secret), http.StatusOK)
-		wantStatus(t, "edit", v1.patch(map[string]any{"name": "Ada King", "email": uniq("p13new") + "@example.com"}), http.StatusOK)
+		wantStatus(t, "edit", v1.patch(map[string]any{"name": "Ada King", "email": uniq("p13new") + "@example.com", "currentPassword": secret}), http.StatusOK)
 		r := v1.do("GET", "/api/account", nil)
 		wantStatus(t, "GET /api/account", r, http.StatusOK)
 		// (The audit trail may name the field "password"; it must never hold its value.)
@@ -311,9 +312,10 @@ func TestP13_PasswordsAreStrongHashedAndNeverReturned(t *testing.T) {
 
 func TestAccountNoEnumeration(t *testing.T) {
 	p := newPerson("enum")
-	first := newVisitor(t).register(p.form(nil))
-	wantStatus(t, "first registration", first, http.StatusAccepted)
-	waitMail(t, p.Email, kindVerify, 1)
+	mustActive(t, p, nil)
+	pending := newPerson("enum")
+	wantStatus(t, "a registration left unverified", newVisitor(t).register(pending.form(nil)), http.StatusAccepted)
+	waitMail(t, pending.Email, kindVerify, 1)
 
 	t.Run("registering a taken address answers like a new one", func(t *testing.T) {
 		again := p
@@ -338,9 +340,16 @@ func TestAccountNoEnumeration(t *testing.T) {
 		if got := mailsTo(allMail(t), p.Email, kindVerify); len(got) != 1 {
 			t.Errorf("%d verification mails to the address, want 1", len(got))
 		}
-		if got := profilesWith(t, "username", again.Username); len(got) != 0 {
-			t.Error("the second registration of an address stored a profile")
-		}
+		// The attempt is written like any registration (the same work on the request's path);
+		// the worker then retires it.
+		eventually(t, func() error {
+			if got := profilesWith(t, "username", again.Username); len(got) != 0 {
+				return fmt.Errorf("the second registration of an address still has a profile")
+			}
+			return nil
+		})
+		wantStatus(t, "the owner signs in with their own password", newVisitor(t).signIn(p.Email, p.Password), http.StatusOK)
+		wantStatus(t, "the attempt's password", newVisitor(t).signIn(p.Email, again.Password), http.StatusUnauthorized)
 	})
 
 	t.Run("sign-in never says which part is wrong", func(t *testing.T) {
@@ -351,7 +360,7 @@ func TestAccountNoEnumeration(t *testing.T) {
 			{"unknown username", uniq("nobody"), goodPassword},
 			{"wrong password for an e-mail", a.Profile.Email, "wrong " + goodPassword},
 			{"wrong password for a username", a.Profile.Username, "wrong " + goodPassword},
-			{"wrong password for an unverified account", p.Email, "wrong " + goodPassword},
+			{"wrong password for an unverified account", pending.Email, "wrong " + goodPassword},
 		}
 		var ref reply
 		var refProblem problem
@@ -389,9 +398,9 @@ func TestAccountVerificationCodesAreSingleUseAndLimited(t *testing.T) {
 		}
 		// The answer to a wrong code is the same whether or not the address has a pending
 		// registration (no count of tries left), so the form cannot find registrations.
-		unknown := wantField(t, "code for an unknown address", v.do("POST", "/api/verify", map[string]string{"email": uniq("nobody") + "@example.com", "code": "123456"}), "code")
+		unknown := wantField(t, "code for an unknown address", v.do("POST", "/api/verify", map[string]string{"email": uniq("nobody") + "@example.com", "code": "123456", "password": p.Password}), "code")
 		for i := range 5 {
-			pr := wantField(t, "wrong code", v.do("POST", "/api/verify", map[string]string{"email": p.Email, "code": wrong(i)}), "code")
+			pr := wantField(t, "wrong code", v.do("POST", "/api/verify", p.verifyBody(wrong(i))), "code")
 			if pr.Detail != unknown.Detail {
 				t.Errorf("attempt %d: detail %q differs from an unknown address's %q", i+1, pr.Detail, unknown.Detail)
 			}
@@ -399,28 +408,32 @@ func TestAccountVerificationCodesAreSingleUseAndLimited(t *testing.T) {
 				t.Errorf("wrong code: detail = %q, want it to say how to get a new code", pr.Detail)
 			}
 		}
-		pr := wantField(t, "right code after 5 wrong ones", v.do("POST", "/api/verify", map[string]string{"email": p.Email, "code": code}), "code")
+		pr := wantField(t, "right code after 5 wrong ones", v.do("POST", "/api/verify", p.verifyBody(code)), "code")
 		if !strings.Contains(pr.Detail, "new code") {
 			t.Errorf("dead code: detail = %q, want it to ask for a new code", pr.Detail)
 		}
 		wantStatus(t, "sign in unverified", v.signIn(p.Email, p.Password), http.StatusForbidden)
 
-		// Signing in unverified mailed a fresh code; a resend mails another. Only the newest works.
+		// Signing in unverified mailed a fresh code; a resend mails another. Only the newest
+		// works. (The mail worker made them; which came last is the one it stored last, which
+		// the mailbox's order need not show: one of the two works, once, the other not at all.)
 		wantStatus(t, "resend", v.do("POST", "/api/verify/resend", map[string]string{"email": p.Email}), http.StatusAccepted)
 		mails := waitMails(t, p.Email, kindVerify, 3)
-		older, newest := codeIn(t, mails[1]), codeIn(t, mails[2])
-		if older != newest {
-			wantField(t, "a replaced code", v.do("POST", "/api/verify", map[string]string{"email": p.Email, "code": older}), "code")
+		a, b := codeIn(t, mails[1]), codeIn(t, mails[2])
+		newest := b
+		if r := v.do("POST", "/api/verify", p.verifyBody(b)); r.Status != http.StatusOK {
+			wantField(t, "one of the two new codes", r, "code")
+			newest = a
+			wantStatus(t, "the other new code", v.do("POST", "/api/verify", p.verifyBody(a)), http.StatusOK)
 		}
-		wantStatus(t, "new code", v.do("POST", "/api/verify", map[string]string{"email": p.Email, "code": newest}), http.StatusOK)
-		wantStatus(t, "code reused", v.do("POST", "/api/verify", map[string]string{"email": p.Email, "code": newest}), http.StatusBadRequest)
+		wantStatus(t, "code reused", v.do("POST", "/api/verify", p.verifyBody(newest)), http.StatusBadRequest)
 		wantStatus(t, "sign in", v.signIn(p.Email, p.Password), http.StatusOK)
 		if a := v.account(); a.Status != "active" || !a.hasAudit("email.verified", "email") {
 			t.Errorf("status = %q, audit = %+v", a.Status, a.Audit)
 		}
 		// A verified address gets no more codes.
 		wantStatus(t, "resend when verified", v.do("POST", "/api/verify/resend", map[string]string{"email": p.Email}), http.StatusAccepted)
-		time.Sleep(500 * time.Millisecond)
+		waitSettled(t)
 		if got := mailsTo(allMail(t), p.Email, kindVerify); len(got) != 3 {
 			t.Errorf("%d verification mails after resending to a verified address, want 3", len(got))
 		}
@@ -433,20 +446,20 @@ func TestAccountVerificationCodesAreSingleUseAndLimited(t *testing.T) {
 		m := waitMail(t, p.Email, kindVerify, 1)
 		token := tokenIn(t, m, verifyRE)
 		forged := token[:len(token)-2] + map[bool]string{true: "AA", false: "BB"}[!strings.HasSuffix(token, "AA")]
-		wantStatus(t, "forged token", v.do("POST", "/api/verify", map[string]string{"token": forged}), http.StatusBadRequest)
-		r := v.do("POST", "/api/verify", map[string]string{"token": token})
+		wantStatus(t, "forged token", v.do("POST", "/api/verify", map[string]string{"token": forged, "password": p.Password}), http.StatusBadRequest)
+		r := v.do("POST", "/api/verify", map[string]string{"token": token, "password": p.Password})
 		wantStatus(t, "token", r, http.StatusOK)
 		if got := strings.TrimSpace(string(r.Body)); got != `{"status":"verified"}` {
 			t.Errorf("body = %s", got)
 		}
-		wantStatus(t, "token again", v.do("POST", "/api/verify", map[string]string{"token": token}), http.StatusBadRequest)
-		wantStatus(t, "the mailed code after the link", v.do("POST", "/api/verify", map[string]string{"email": p.Email, "code": codeIn(t, m)}), http.StatusBadRequest)
+		wantStatus(t, "token again", v.do("POST", "/api/verify", map[string]string{"token": token, "password": p.Password}), http.StatusBadRequest)
+		wantStatus(t, "the mailed code after the link", v.do("POST", "/api/verify", p.verifyBody(codeIn(t, m))), http.StatusBadRequest)
 		wantStatus(t, "sign in", v.signIn(p.Email, p.Password), http.StatusOK)
 	})
 
 	t.Run("a code for an unknown address is refused", func(t *testing.T) {
 		v := newVisitor(t)
-		pr := wantField(t, "unknown address", v.do("POST", "/api/verify", map[string]string{"email": uniq("nobody") + "@example.com", "code": "123456"}), "code")
+		pr := wantField(t, "unknown address", v.do("POST", "/api/verify", map[string]string{"email": uniq("nobody") + "@example.com", "code": "123456", "password": goodPassword}), "code")
 		if pr.Detail == "" {
 			t.Error("no detail")
 		}

@@ -87,12 +87,15 @@ func TestBrowserAccountLifecycle(t *testing.T) {
 	registerInBrowser(t, ctx, base, "Ada Lovelace", email, username, password, "")
 	shot(t, ctx, "register-check-email.png")
 
-	m := mb.Wait(t, email, 20*time.Second, nil)
-	code := sixDigitCode.FindString(m.Body.Text)
-	if code == "" {
-		t.Fatalf("no code in the mail:\n%s", m.Body.Text)
+	// The person opens the mailed link (in the same browser, as from a webmail tab) and is
+	// asked for the password they chose, nothing else.
+	m := mb.Wait(t, email, mailWait, nil)
+	link := linkInMail.FindString(m.Body.Text)
+	if !strings.Contains(link, "/verify/#token=") {
+		t.Fatalf("no verification link in the mail:\n%s", m.Body.Text)
 	}
-	do(t, ctx, "verify", typeInto("verify-code", code), chromedp.Click(chromedp.ID("verify-submit")),
+	do(t, ctx, "verify by the link", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("verify-password")),
+		typeInto("verify-password", password), chromedp.Click(chromedp.ID("verify-submit")),
 		chromedp.WaitVisible(chromedp.ID("verify-done")))
 
 	do(t, ctx, "sign in", chromedp.Navigate(base+"/signin/"),
@@ -126,6 +129,16 @@ func TestBrowserAccountLifecycle(t *testing.T) {
 		t.Errorf("the account history does not show the correction of the name:\n%s", audit)
 	}
 
+	// Change the password on the account page: it needs the current one.
+	const newPassword = "violet tractor hums at dawn"
+	do(t, ctx, "change the password", typeInto("account-password-current", password), typeInto("account-password-new", newPassword),
+		chromedp.Click(chromedp.ID("account-password-submit")),
+		waitFor(`/[^…\s]\s*$/.test(document.getElementById("account-password-status").textContent)`))
+	if got := mb.Wait(t, email, mailWait, func(m portaltest.Mail) bool { return strings.HasPrefix(m.Subject, kindPasswordChanged) }); got.Subject == "" {
+		t.Error("no mail about the changed password")
+	}
+	password = newPassword
+
 	do(t, ctx, "sign out", chromedp.Click(chromedp.ID("account-signout")), chromedp.WaitVisible(chromedp.ID("account-signed-out")))
 	status := run(t, ctx, chromedp.Evaluate[int](`fetch("/api/account", {credentials: "same-origin"}).then(r => r.status)`, chromedp.EvalAwaitPromise))
 	if status != 401 {
@@ -152,7 +165,7 @@ func TestBrowserChildNeedsGuardian(t *testing.T) {
 	password := "purple elephant walks quietly"
 
 	registerInBrowser(t, ctx, base, "Tom", email, username, password, guardian)
-	code := sixDigitCode.FindString(mb.Wait(t, email, 20*time.Second, nil).Body.Text)
+	code := sixDigitCode.FindString(mb.Wait(t, email, mailWait, nil).Body.Text)
 	do(t, ctx, "child verifies", typeInto("verify-code", code), chromedp.Click(chromedp.ID("verify-submit")),
 		chromedp.WaitVisible(chromedp.ID("verify-done")))
 
@@ -170,7 +183,7 @@ func TestBrowserChildNeedsGuardian(t *testing.T) {
 		t.Errorf("sign-in says %q, want it to mention the guardian", msg)
 	}
 
-	gm := mb.Wait(t, guardian, 20*time.Second, nil)
+	gm := mb.Wait(t, guardian, mailWait, nil)
 	link := linkInMail.FindString(gm.Body.Text)
 	if !strings.Contains(link, "/guardian/#token=") {
 		t.Fatalf("no guardian link in:\n%s", gm.Body.Text)
@@ -184,5 +197,39 @@ func TestBrowserChildNeedsGuardian(t *testing.T) {
 
 	if loc := signIn("sign in after the guardian agreed"); !strings.HasSuffix(loc, "/account/") {
 		t.Errorf("after the guardian agreed, sign-in went to %s", loc)
+	}
+}
+
+// TestBrowserForgottenPassword: from the sign-in page a person asks for a reset, opens the
+// mailed link, chooses a new password and signs in with it (P13).
+func TestBrowserForgottenPassword(t *testing.T) {
+	base := portaltest.URL(t)
+	mb := portaltest.NewMailbox(t)
+	p := newPerson("brreset")
+	mustActive(t, p, nil)
+	ctx := portaltest.Browser(t)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	defer cancel()
+	console := watchConsole(ctx)
+
+	do(t, ctx, "ask for a reset", chromedp.Navigate(base+"/signin/"), chromedp.WaitVisible(chromedp.ID("signin-reset-link")),
+		chromedp.Click(chromedp.ID("signin-reset-link")), chromedp.WaitEnabled(chromedp.ID("reset-request-submit")),
+		typeInto("reset-email", p.Email), chromedp.Click(chromedp.ID("reset-request-submit")),
+		chromedp.WaitVisible(chromedp.ID("reset-section")))
+	m := mb.Wait(t, p.Email, mailWait, func(m portaltest.Mail) bool { return strings.HasPrefix(m.Subject, kindReset) })
+	link := linkInMail.FindString(m.Body.Text)
+	if !strings.Contains(link, "/reset/#token=") {
+		t.Fatalf("no reset link in the mail:\n%s", m.Body.Text)
+	}
+	const newPassword = "orange kettle sings twice"
+	do(t, ctx, "choose a new password", chromedp.Navigate(link), chromedp.WaitVisible(chromedp.ID("reset-new-password")),
+		typeInto("reset-new-password", newPassword), chromedp.Click(chromedp.ID("reset-submit")),
+		chromedp.WaitVisible(chromedp.ID("reset-done")))
+	shot(t, ctx, "reset-done.png")
+	do(t, ctx, "sign in with it", chromedp.Click(chromedp.ID("reset-signin")), chromedp.WaitEnabled(chromedp.ID("signin-submit")),
+		typeInto("signin-login", p.Username), typeInto("signin-password", newPassword), chromedp.Click(chromedp.ID("signin-submit")),
+		chromedp.WaitVisible(chromedp.ID("account-profile-data")))
+	if errs := console.errors(); len(errs) > 0 {
+		t.Errorf("console reported problems:\n%s", strings.Join(errs, "\n"))
 	}
 }

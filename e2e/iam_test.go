@@ -3,7 +3,9 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -60,4 +62,79 @@ func TestP12_SweeperErasesUnderItsPolicy(t *testing.T) {
 		t.Fatalf("the sweep under the template's policy: %v", err)
 	}
 	assertErased(t, id, before)
+}
+
+// TestIAMPoliciesGrantOnlyWhatTheFunctionsUse walks every path of the account family (and the
+// status and sweeper functions) through the API, the mail worker and the sweeper, then asks
+// the local cloud's IAM proxy which actions each function's policy allows that no call used:
+// there must be none, and none of the walk's calls may have been refused.
+func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
+	cloud := portaltest.Cloud(t)
+	from := len(cloud.IAMCalls())
+
+	wantStatus(t, "status", newVisitor(t).do("GET", "/api/status", nil), http.StatusOK)
+
+	// Register, verify, sign in, read, edit, change address, username and password, reset it,
+	// sign out everywhere.
+	p := newPerson("iamtour")
+	v, _ := mustActive(t, p, map[string]any{"mobile": "+44 20 7946 0000", "consents": []string{"profile.mobile"}})
+	wantStatus(t, "a wrong password", newVisitor(t).signIn(p.Email, "wrong "+p.Password), http.StatusUnauthorized)
+	wantStatus(t, "edit", v.patch(map[string]any{"name": "Ada King", "mobile": ""}), http.StatusOK)
+	newEmail := uniq("iamtour") + "@example.com"
+	wantStatus(t, "change address", v.patch(map[string]any{"email": newEmail, "username": uniq("iamtour"), "currentPassword": p.Password}), http.StatusOK)
+	code := codeIn(t, waitMail(t, newEmail, kindNewEmailVerify, 1))
+	wantStatus(t, "confirm address", v.do("POST", "/api/account/email", map[string]string{"code": code}), http.StatusOK)
+	const changed = "a changed pass phrase for the tour"
+	wantStatus(t, "change password", v.do("POST", "/api/account/password", map[string]string{"currentPassword": p.Password, "newPassword": changed}), http.StatusOK)
+	wantStatus(t, "request a reset", newVisitor(t).do("POST", "/api/password/reset", map[string]string{"email": newEmail}), http.StatusAccepted)
+	reset := codeIn(t, waitMail(t, newEmail, kindReset, 1))
+	wantStatus(t, "reset", newVisitor(t).do("POST", "/api/password/reset/confirm", map[string]string{"email": newEmail, "code": reset, "newPassword": changed + " again"}), http.StatusOK)
+	w := newVisitor(t)
+	wantStatus(t, "sign in", w.signIn(newEmail, changed+" again"), http.StatusOK)
+	wantStatus(t, "sign out everywhere", w.do("DELETE", "/api/sessions", nil), http.StatusNoContent)
+
+	// An attempt on the owned address, a replaced registration, a resend, an unverified sign-in.
+	q := newPerson("iamtour")
+	q.Email = newEmail
+	wantStatus(t, "register an owned address", newVisitor(t).register(q.form(nil)), http.StatusAccepted)
+	waitMail(t, newEmail, kindAlready, 1)
+	r := newPerson("iamtour")
+	wantStatus(t, "register", newVisitor(t).register(r.form(nil)), http.StatusAccepted)
+	waitMail(t, r.Email, kindVerify, 1)
+	r2 := newPerson("iamtour")
+	r2.Email = r.Email
+	wantStatus(t, "replace the registration", newVisitor(t).register(r2.form(nil)), http.StatusAccepted)
+	wantStatus(t, "resend", newVisitor(t).do("POST", "/api/verify/resend", map[string]string{"email": r.Email}), http.StatusAccepted)
+	wantStatus(t, "sign in unverified", newVisitor(t).signIn(r2.Email, r2.Password), http.StatusForbidden)
+
+	// A child the guardian confirms, one the guardian refuses, one the sweeper erases.
+	wantStatus(t, "confirm", registerChild(t, "iamok").guardianSays(t, "confirm"), http.StatusOK)
+	no := registerChild(t, "iamno")
+	wantStatus(t, "refuse", no.guardianSays(t, "refuse"), http.StatusOK)
+	late := registerChild(t, "iamlate")
+	if err := store(t).SetSweepAt(context.Background(), privacy.SubjectID(late.id), time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := cloud.FireSchedule(ctx, "SweeperFunction"); err != nil {
+		t.Fatalf("sweep: %v", err)
+	}
+	waitErased(t, no.id, no.profileBefore)
+	waitSettled(t)
+
+	var refused []string
+	for _, c := range cloud.IAMCalls()[from:] {
+		if !c.Allowed {
+			refused = append(refused, fmt.Sprintf("%s %s on %s", c.Function, c.Action, c.Resource))
+		}
+	}
+	if len(refused) > 0 {
+		t.Errorf("calls refused on the walk:\n%s", strings.Join(refused, "\n"))
+	}
+	for fn, grants := range cloud.UnusedGrants() {
+		for _, g := range grants {
+			t.Errorf("%s is granted %s on %s (%s), which nothing it does uses", fn, g.Action, strings.Join(g.Resources, ", "), g.Source)
+		}
+	}
 }

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Deploy the portal to your AWS account: build the functions, deploy the stack with SAM, build the
-# site with the parameters the stack was deployed with, upload it, and invalidate CloudFront.
+# Deploy the portal to your AWS account: build the functions, deploy the stack with SAM (and, for a
+# home region other than us-east-1, the CloudFront web ACL in us-east-1), make the hash key once,
+# build the site with the parameters the stack was deployed with, upload it with the portal's
+# address, and invalidate CloudFront.
 # docs/deploy.md explains every step and parameter.
 #
 # Usage: infra/deploy.sh [--guided]        (make deploy, or make deploy GUIDED=1)
@@ -72,11 +74,51 @@ fi
 echo "==> sam build"
 GOOS=linux GOARCH=arm64 LAMBDA_GOARCH=arm64 "$SAM" build --config-env "$SAM_CONFIG_ENV"
 
+# CloudFront web ACLs exist only in us-east-1. A stack there makes its own; for one elsewhere,
+# template.yaml's EdgeWebACL alone (infra/cmd/edgewaf) is deployed to us-east-1 as $stack-edge,
+# with the limits the stack has, and the stack is given its ARN (EdgeWebACLArn) on every deploy.
+# edge_web_acl deploys it and sets edge_arn; its arguments are the two limits.
+edge_arn=""
+edge_web_acl() {
+	echo "==> CloudFront web ACL (us-east-1, stack $1-edge)"
+	local template
+	template=$(mktemp)
+	go run ./infra/cmd/edgewaf -template template.yaml >"$template"
+	"$AWS_CLI" --region us-east-1 cloudformation deploy --stack-name "$1-edge" --template-file "$template" \
+		--parameter-overrides "EdgeRequestsPerClient=$2" "EdgeApiWritesPerClient=$3" --no-fail-on-empty-changeset
+	rm -f "$template"
+	edge_arn=$("$AWS_CLI" --region us-east-1 cloudformation describe-stacks --stack-name "$1-edge" \
+		--query "Stacks[0].Outputs[?OutputKey=='EdgeWebACLArn'].OutputValue" --output text)
+	[[ -n $edge_arn && $edge_arn != None ]] || die "stack $1-edge has no EdgeWebACLArn output"
+}
+# sam_deploy runs a non-guided sam deploy with samconfig.toml's parameters plus EdgeWebACLArn
+# (--parameter-overrides replaces samconfig's, so they are passed along).
+sam_deploy() {
+	local overrides
+	overrides=$(samconfig_get parameter_overrides | sed 's/\\"/"/g')
+	if [[ -n $edge_arn ]]; then
+		"$SAM" deploy --config-env "$SAM_CONFIG_ENV" --parameter-overrides "$overrides EdgeWebACLArn=\"$edge_arn\""
+	else
+		"$SAM" deploy --config-env "$SAM_CONFIG_ENV"
+	fi
+}
+stack_param() {
+	"$AWS_CLI" --region "$2" cloudformation describe-stacks --stack-name "$1" \
+		--query "Stacks[0].Parameters[?ParameterKey=='$3'].ParameterValue" --output text 2>/dev/null || true
+}
+
+stack=$(samconfig_get stack_name)
+region=$(samconfig_get region)
+if ! $guided && [[ -n $region && $region != us-east-1 ]]; then
+	edge_web_acl "$stack" "$(stack_param "$stack" "$region" EdgeRequestsPerClient | sed 's/^None$/1000/')" \
+		"$(stack_param "$stack" "$region" EdgeApiWritesPerClient | sed 's/^None$/100/')"
+fi
+
 echo "==> sam deploy"
 if $guided; then
 	"$SAM" deploy --guided --config-env "$SAM_CONFIG_ENV"
 else
-	"$SAM" deploy --config-env "$SAM_CONFIG_ENV"
+	sam_deploy
 fi
 
 stack=$(samconfig_get stack_name)
@@ -85,6 +127,13 @@ region=$(samconfig_get region)
 region=${region:-${AWS_REGION:-${AWS_DEFAULT_REGION:-$("$AWS_CLI" configure get region || true)}}}
 [[ -n $region ]] || die "no region: set one in samconfig.toml (sam deploy --guided) or AWS_REGION"
 aws_() { "$AWS_CLI" --region "$region" "$@"; }
+
+# The first, guided deploy of a stack outside us-east-1 had no web ACL to give CloudFront yet.
+if [[ $region != us-east-1 && -z $edge_arn ]]; then
+	edge_web_acl "$stack" "$(stack_param "$stack" "$region" EdgeRequestsPerClient)" "$(stack_param "$stack" "$region" EdgeApiWritesPerClient)"
+	echo "==> sam deploy (CloudFront gets the web ACL)"
+	sam_deploy
+fi
 
 # Read the parameters the stack runs with (defaults included) and its outputs, as key<TAB>value
 # lines. (No associative arrays: macOS still ships bash 3.2.)
@@ -107,6 +156,11 @@ site_bucket=$(output SiteBucketName)
 distribution=$(output DistributionId)
 portal_url=$(output PortalURL)
 
+# The hash key (the key of every keyed hash the portal stores) is made once, by KMS, and kept in
+# the table only encrypted; the functions may only decrypt it. Running this again changes nothing.
+echo "==> hash key"
+go run ./infra/cmd/portalkey -region "$region" -table "$(output TableName)" -key "$(output PortalKeyId)"
+
 # The published policy states what the stack enforces: build it from the same values
 # (site/hugo.toml lists the variables). Hugo resolves --destination against --source, so
 # "public" here is site/public.
@@ -124,6 +178,9 @@ HUGO_PARAMS_RETENTION_CODEMINUTES=$(param VerificationCodeMinutes)
 HUGO_PARAMS_RETENTION_PENDINGDAYS=$(param PendingAccountDays)
 HUGO_PARAMS_RETENTION_BACKUPDAYS=$(param BackupDays)
 (cd site/tools && go tool hugo --source .. --destination public --cleanDestinationDir)
+# The functions read the portal's address (for mailed links and the Origin check) from here:
+# without a custom domain it is CloudFront's, which their environment cannot name.
+printf '{"url":"%s"}\n' "$portal_url" >site/public/portal.json
 
 echo "==> upload to s3://$site_bucket"
 aws_ s3 sync site/public "s3://$site_bucket" --delete

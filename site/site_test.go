@@ -916,7 +916,7 @@ func checkSiteAgainstCatalogue(t *testing.T, out string, c siteCatalogue) {
 			}
 		}
 
-		for _, name := range []string{"register", "verify", "signin", "account", "guardian"} {
+		for _, name := range []string{"register", "verify", "signin", "reset", "account", "guardian"} {
 			page := l.prefix + "/" + name + "/"
 			body := readFile(t, filepath.Join(out, filepath.FromSlash(page), "index.html"))
 			strs := map[string]string{}
@@ -1210,7 +1210,7 @@ func TestSite_PagesLoadTheScriptsTheyNeed(t *testing.T) {
 			}
 		}
 	}
-	if scripted != 2*5 {
-		t.Errorf("%d pages run scripts, want the 5 account pages in 2 languages", scripted)
+	if scripted != 2*6 {
+		t.Errorf("%d pages run scripts, want the 6 account pages in 2 languages", scripted)
 	}
 }

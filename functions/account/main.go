@@ -1,5 +1,6 @@
 // Command account is the Lambda behind the account routes: verification, sign-in and
-// sessions, the account page, e-mail changes and guardians' decisions.
+// sessions, the account page, e-mail and password changes, password resets and guardians'
+// decisions. Their mail goes to the mail worker through the queue.
 package main
 
 import (
@@ -8,9 +9,12 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/apigw"
+	"github.com/privacyportal/portal/internal/awsenv"
+	"github.com/privacyportal/portal/internal/sqs"
 	"github.com/privacyportal/portal/internal/wiring"
 )
 
@@ -21,10 +25,17 @@ func main() {
 		slog.Error("start", "err", err)
 		os.Exit(1)
 	}
+	w.Env.Jobs = &sqs.Jobs{Client: awssqs.NewFromConfig(w.AWS, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") }), QueueURL: os.Getenv("MAIL_QUEUE_URL")}
 	h := w.Handler
 	h.Verify = &account.Verifier{Env: w.Env, Store: w.Store}
-	h.Sessions = &account.SessionManager{Env: w.Env, Store: w.Store, Codes: h.Verify}
+	h.Sessions = &account.SessionManager{Env: w.Env, Store: w.Store}
 	h.Profile = &account.ProfileManager{Env: w.Env, Store: w.Store}
+	h.Passwords = &account.PasswordManager{Env: w.Env, Store: w.Store}
 	h.Guardian = &account.GuardianManager{Env: w.Env, Store: w.Store}
-	lambda.Start(apigw.Handle(h.Handle))
+	lambda.Start(apigw.Handle(func(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
+		if err := w.Ready(ctx); err != nil {
+			return apigw.Response{}, err
+		}
+		return h.Handle(ctx, req)
+	}))
 }

@@ -1,5 +1,5 @@
-// Command register is the Lambda behind POST /api/register. It is the only function that
-// checks a new password's strength.
+// Command register is the Lambda behind POST /api/register. The registration's mail goes to
+// the mail worker through the queue.
 package main
 
 import (
@@ -8,10 +8,12 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/apigw"
-	"github.com/privacyportal/portal/internal/password/strength"
+	"github.com/privacyportal/portal/internal/awsenv"
+	"github.com/privacyportal/portal/internal/sqs"
 	"github.com/privacyportal/portal/internal/wiring"
 )
 
@@ -22,7 +24,13 @@ func main() {
 		slog.Error("start", "err", err)
 		os.Exit(1)
 	}
+	w.Env.Jobs = &sqs.Jobs{Client: awssqs.NewFromConfig(w.AWS, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") }), QueueURL: os.Getenv("MAIL_QUEUE_URL")}
 	h := w.Handler
-	h.Register = &account.Registrar{Env: w.Env, Store: w.Store, PasswordRule: strength.Validate}
-	lambda.Start(apigw.Handle(h.Handle))
+	h.Register = &account.Registrar{Env: w.Env, Store: w.Store}
+	lambda.Start(apigw.Handle(func(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
+		if err := w.Ready(ctx); err != nil {
+			return apigw.Response{}, err
+		}
+		return h.Handle(ctx, req)
+	}))
 }

@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -91,7 +92,6 @@ type Cloud struct {
 	KMS *kms.Client
 
 	cfg         Config
-	siteURL     string
 	tmp         string
 	localSecret string
 	prefix      string
@@ -100,6 +100,7 @@ type Cloud struct {
 	rie         string
 	functions   map[string]*function
 	needKMS     bool
+	sqsBusy     atomic.Int64 // SQS batches being handled by their functions
 	iam         *iamProxy
 	routes      []route
 	secHeaders  map[string]string
@@ -201,18 +202,16 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	if err := c.createBuckets(ctx, st); err != nil {
 		return nil, err
 	}
-	if bucket, ok := c.Names["SiteBucket"]; ok {
-		if err := c.uploadSite(ctx, bucket); err != nil {
-			return nil, err
-		}
-	}
-	// The portal's address comes first: functions put it in the links they mail.
+	// The portal's address comes first: the deploy steps write it where the functions read it.
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("portal address: %w", err)
 	}
 	c.URL = "http://" + l.Addr().String()
-	c.siteURL = c.URL
+	if err := c.deploySteps(ctx); err != nil {
+		l.Close()
+		return nil, err
+	}
 	if err := c.startIAMProxy(st); err != nil {
 		l.Close()
 		return nil, err

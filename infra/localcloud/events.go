@@ -103,8 +103,10 @@ func (c *Cloud) pollSQS(ctx context.Context, src sqsSource) {
 			byID[rec.MessageId] = m.ReceiptHandle
 		}
 		payload, _ := json.Marshal(ev)
+		c.sqsBusy.Add(1)
 		res, err := c.Invoke(ctx, src.function, payload)
 		if err != nil {
+			c.sqsBusy.Add(-1)
 			c.logf("sqs poller %s: batch of %d failed: %v", src.function, len(ev.Records), err)
 			continue
 		}
@@ -125,7 +127,50 @@ func (c *Cloud) pollSQS(ctx context.Context, src sqsSource) {
 				c.logf("sqs poller %s: delete: %v", src.function, err)
 			}
 		}
+		c.sqsBusy.Add(-1)
 	}
+}
+
+// Settle waits until every queue that feeds a function is empty and no batch is being handled:
+// what a test waits for before it checks that something was NOT done (a mail not sent).
+// Messages that failed and wait for their visibility timeout count as not settled.
+func (c *Cloud) Settle(ctx context.Context) error {
+	sources, err := c.sqsSources()
+	if err != nil {
+		return err
+	}
+	idle := 0
+	for idle < 2 { // twice in a row: a poller may be between a receive and its invoke
+		busy := c.sqsBusy.Load() > 0
+		for _, src := range sources {
+			if busy {
+				break
+			}
+			out, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+				QueueUrl: &src.queueURL,
+				AttributeNames: []sqstypes.QueueAttributeName{
+					sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+				},
+			})
+			if err != nil {
+				return fmt.Errorf("settle: %w", err)
+			}
+			for _, n := range out.Attributes {
+				busy = busy || n != "0"
+			}
+		}
+		if busy {
+			idle = 0
+		} else {
+			idle++
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("settle: queues still busy: %w", ctx.Err())
+		case <-time.After(150 * time.Millisecond):
+		}
+	}
+	return nil
 }
 
 // FireSchedule invokes a function that has a Schedule or ScheduleV2 event, with the event

@@ -101,7 +101,6 @@ type RuntimeEnv struct {
 	// AWS_ENDPOINT_URL for every service instead.
 	Endpoints Endpoints
 	All       string
-	SiteURL   string
 	Secret    string
 	Extra     map[string]string
 }
@@ -154,7 +153,7 @@ func (r RuntimeEnv) Environ() []string {
 		}
 	}
 	for k, v := range r.Function.Env {
-		env = append(env, k+"="+LocalValue(k, v, r.SiteURL, r.Secret))
+		env = append(env, k+"="+LocalValue(v, r.Secret))
 	}
 	for k, v := range r.Extra {
 		env = append(env, k+"="+v)
@@ -168,7 +167,7 @@ func (c *Cloud) functionEnv(fn *function) []string {
 	return RuntimeEnv{
 		Function: fn.def, Name: c.prefix + "-" + fn.id, Region: c.Region, Home: c.tmp,
 		AccessKeyID: pr.accessKey, SecretAccessKey: pr.secret, SessionToken: pr.token,
-		Endpoints: c.FunctionEndpoints, SiteURL: c.siteURL, Secret: c.localSecret, Extra: c.cfg.FunctionEnv,
+		Endpoints: c.FunctionEndpoints, Secret: c.localSecret, Extra: c.cfg.FunctionEnv,
 	}.Environ()
 }
 
@@ -296,14 +295,12 @@ func IsFunctionError(err error) bool {
 
 // LocalValue is the value a template environment variable takes locally: CloudFormation
 // resolves dynamic references ({{resolve:secretsmanager:...}}) at deploy, so locally they get
-// a per-run secret; an empty SITE_URL (no custom domain: the deployed stack uses CloudFront's)
-// becomes the gateway's address.
-func LocalValue(name, value, siteURL, secret string) string {
-	switch {
-	case strings.HasPrefix(value, "{{resolve:secretsmanager:"):
+// a per-run secret. Everything else is as the template resolves it: an empty SITE_URL (no
+// custom domain) makes the functions read the portal's address from the site bucket, where
+// the local cloud's deploy steps write it, as infra/deploy.sh does.
+func LocalValue(value, secret string) string {
+	if strings.HasPrefix(value, "{{resolve:secretsmanager:") {
 		return secret
-	case name == "SITE_URL" && value == "":
-		return siteURL
 	}
 	return value
 }

@@ -186,7 +186,7 @@ func (c *Cloud) originHeaders(st *samtemplate.Stack) map[string]string {
 				name, _ := chm["HeaderName"].(string)
 				value, _ := chm["HeaderValue"].(string)
 				if name != "" {
-					h[name] = LocalValue(name, value, c.siteURL, c.localSecret)
+					h[name] = LocalValue(value, c.localSecret)
 				}
 			}
 		}

@@ -197,7 +197,7 @@ func TestAddedFunctionRunsEverywhere(t *testing.T) {
 			{"wrong type", "POST", "/api/echo", "application/json", `{"message":3}`, nil, 400, "message"},
 			{"unknown field", "POST", "/api/echo", "application/json", `{"message":"x","admin":true}`, nil, 400, "admin"},
 			{"empty body", "POST", "/api/echo", "application/json", ``, nil, 400, "body"},
-			{"not JSON content type", "POST", "/api/echo", "text/plain", `{"message":"x"}`, nil, 400, "Content-Type"},
+			{"not JSON content type", "POST", "/api/echo", "text/plain", `{"message":"x"}`, nil, 415, "Content-Type"},
 			{"missing field", "POST", "/api/echo", "application/json", `{}`, nil, 400, "message"},
 			{"body over the function's limit", "POST", "/api/echo", "application/json", big, nil, 413, ""},
 			{"body over API Gateway's limit", "POST", "/api/echo", "application/json", "", huge, 413, ""},
@@ -295,13 +295,21 @@ func TestAddedFunctionRunsEverywhere(t *testing.T) {
 		}
 		waitItem(t, "ECHO#SQS#alpha")
 		waitItem(t, "ECHO#SQS#beta")
-		out, err := c.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
-			QueueUrl: &q, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible},
-		})
-		if err != nil {
-			t.Fatal(err)
+		// The poller deletes the messages that succeeded once the invoke has returned, a moment
+		// after the function wrote its items: wait for that, then only the failure is left.
+		var got string
+		for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			out, err := c.SQS.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+				QueueUrl: &q, AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible},
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got = out.Attributes["ApproximateNumberOfMessagesNotVisible"]; got == "1" {
+				break
+			}
 		}
-		if got := out.Attributes["ApproximateNumberOfMessagesNotVisible"]; got != "1" {
+		if got != "1" {
 			t.Errorf("messages in flight = %s, want 1 (the reported failure, kept for redelivery)", got)
 		}
 	})

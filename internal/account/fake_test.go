@@ -31,7 +31,8 @@ type memStore struct {
 	audit     map[privacy.SubjectID][]privacy.AuditEntry
 	sessions  map[privacy.SubjectID]map[string]privacy.Session
 	sweepAt   map[privacy.SubjectID]time.Time
-	emails    map[string]privacy.SubjectID
+	emails    map[string]privacy.SubjectID // proved addresses
+	pending   map[string]privacy.SubjectID // the registration waiting for each address
 	usernames map[string]lookup
 	counts    map[string]int
 	// writes counts every write, by method name.
@@ -51,7 +52,7 @@ func newMemStore() *memStore {
 		verifies: map[privacy.SubjectID]map[privacy.VerificationKind]privacy.Verification{}, guardians: map[privacy.SubjectID]privacy.GuardianRequest{},
 		optional: map[privacy.SubjectID]map[string]privacy.OptionalValue{}, consents: map[privacy.SubjectID][]privacy.ConsentEntry{},
 		audit: map[privacy.SubjectID][]privacy.AuditEntry{}, sessions: map[privacy.SubjectID]map[string]privacy.Session{},
-		sweepAt: map[privacy.SubjectID]time.Time{}, emails: map[string]privacy.SubjectID{}, usernames: map[string]lookup{},
+		sweepAt: map[privacy.SubjectID]time.Time{}, emails: map[string]privacy.SubjectID{}, pending: map[string]privacy.SubjectID{}, usernames: map[string]lookup{},
 		counts: map[string]int{}, writes: map[string]int{}, fail: map[string]error{},
 	}
 }
@@ -90,16 +91,23 @@ func (m *memStore) Register(_ context.Context, r privacy.Registration) error {
 		return m.fail["Register"]
 	case !m.usernameFree(a.UsernameKey, a.CreatedAt):
 		return privacy.ErrUsernameTaken
-	case m.emails[a.EmailKey] != "":
-		return privacy.ErrEmailTaken
+	case m.pending[a.EmailKey] != r.Replaces:
+		return privacy.ErrChanged
+	case r.Replaces != "" && m.accounts[r.Replaces].Status != privacy.StatusUnverified:
+		return privacy.ErrChanged
 	}
 	m.writes["Register"]++
 	id := a.SubjectID
-	m.emails[a.EmailKey] = id
+	if r.Replaces != "" {
+		old := m.accounts[r.Replaces]
+		old.Status = privacy.StatusErasing
+		m.accounts[r.Replaces] = old
+	}
+	m.pending[a.EmailKey] = id
 	m.usernames[a.UsernameKey] = lookup{id: id}
 	m.accounts[id] = a
 	m.passwords[id] = r.PasswordHash
-	m.verifies[id] = map[privacy.VerificationKind]privacy.Verification{r.Verification.Kind: r.Verification}
+	m.verifies[id] = map[privacy.VerificationKind]privacy.Verification{}
 	if r.Guardian != nil {
 		m.guardians[id] = *r.Guardian
 	}
@@ -113,16 +121,44 @@ func (m *memStore) Register(_ context.Context, r privacy.Registration) error {
 	return nil
 }
 
-func (m *memStore) ReserveUsername(_ context.Context, key string, until, now time.Time) error {
+func (m *memStore) AddressOwners(_ context.Context, key string) (privacy.AddressOwners, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err := m.wrote("ReserveUsername"); err != nil {
-		return err
+	if err := m.fail["AddressOwners"]; err != nil {
+		return privacy.AddressOwners{}, err
 	}
-	if m.usernameFree(key, now) {
-		m.usernames[key] = lookup{until: until}
+	return privacy.AddressOwners{Owner: m.emails[key], Pending: m.pending[key]}, nil
+}
+
+func (m *memStore) Pending(_ context.Context, id privacy.SubjectID) (privacy.Pending, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	a, ok := m.accounts[id]
+	if !ok {
+		return privacy.Pending{}, errNotFound
 	}
-	return nil
+	p := privacy.Pending{Account: a, PasswordHash: m.passwords[id]}
+	if v, ok := m.verifies[id][privacy.VerifyEmail]; ok {
+		p.Verification = &v
+	}
+	return p, nil
+}
+
+func (m *memStore) Retire(_ context.Context, id privacy.SubjectID, until time.Time) error {
+	m.mu.Lock()
+	a, ok := m.accounts[id]
+	if ok {
+		if l := m.usernames[a.UsernameKey]; l.id == id {
+			m.usernames[a.UsernameKey] = lookup{until: until}
+		}
+		if m.pending[a.EmailKey] == id {
+			delete(m.pending, a.EmailKey)
+		}
+	}
+	m.writes["Retire"]++
+	m.mu.Unlock()
+	_, err := m.DeleteSubject(context.Background(), id)
+	return err
 }
 
 func (m *memStore) SubjectByEmail(_ context.Context, key string) (privacy.SubjectID, error) {
@@ -240,10 +276,19 @@ func (m *memStore) VerifyEmail(_ context.Context, id privacy.SubjectID, v privac
 	if !ok || cur.CodeHash != v.CodeHash || cur.Attempts >= privacy.MaxCodeAttempts {
 		return privacy.ErrStale
 	}
-	if err := m.settle(id, m.accounts[id].GuardianConfirmed, guardianConfirmed, status, func(a *privacy.Account) { a.EmailVerified = true }); err != nil {
+	a := m.accounts[id]
+	if m.emails[a.EmailKey] != "" {
+		return privacy.ErrEmailTaken
+	}
+	if m.pending[a.EmailKey] != id {
+		return privacy.ErrStale
+	}
+	if err := m.settle(id, a.GuardianConfirmed, guardianConfirmed, status, func(a *privacy.Account) { a.EmailVerified = true }); err != nil {
 		return err
 	}
 	m.consume(id, v)
+	m.emails[a.EmailKey] = id
+	delete(m.pending, a.EmailKey)
 	m.audit[id] = append(m.audit[id], audit)
 	return nil
 }
@@ -264,14 +309,80 @@ func (m *memStore) ConfirmGuardian(_ context.Context, id privacy.SubjectID, toke
 	if err := m.wrote("ConfirmGuardian"); err != nil {
 		return err
 	}
-	if g, ok := m.guardians[id]; !ok || g.TokenHash != tokenHash {
+	g, ok := m.guardians[id]
+	if !ok || g.TokenHash == "" || g.TokenHash != tokenHash {
 		return privacy.ErrStale
 	}
 	if err := m.settle(id, m.accounts[id].EmailVerified, emailVerified, status, func(a *privacy.Account) { a.GuardianConfirmed = true }); err != nil {
 		return err
 	}
-	delete(m.guardians, id)
+	g.TokenHash, g.Decision = "", privacy.GuardianConfirmed
+	m.guardians[id] = g
 	m.consents[id] = append(m.consents[id], consent)
+	m.audit[id] = append(m.audit[id], audit)
+	return nil
+}
+
+func (m *memStore) RefuseGuardian(_ context.Context, id privacy.SubjectID, tokenHash string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g, ok := m.guardians[id]
+	if !ok || g.TokenHash == "" || g.TokenHash != tokenHash {
+		return privacy.ErrStale
+	}
+	if err := m.wrote("RefuseGuardian"); err != nil {
+		return err
+	}
+	g.TokenHash, g.Decision = "", privacy.GuardianRefused
+	m.guardians[id] = g
+	a := m.accounts[id]
+	a.Status = privacy.StatusErasing
+	m.accounts[id] = a
+	return nil
+}
+
+func (m *memStore) SetGuardianToken(_ context.Context, id privacy.SubjectID, tokenHash string, expires time.Time) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g, ok := m.guardians[id]
+	if !ok || g.Decision != "" {
+		return privacy.ErrStale
+	}
+	m.writes["SetGuardianToken"]++
+	g.TokenHash, g.ExpiresAt = tokenHash, expires
+	m.guardians[id] = g
+	return nil
+}
+
+func (m *memStore) DeleteGuardian(_ context.Context, id privacy.SubjectID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.writes["DeleteGuardian"]++
+	delete(m.guardians, id)
+	return nil
+}
+
+func (m *memStore) Rehash(_ context.Context, id privacy.SubjectID, old, new string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.passwords[id] != old {
+		return privacy.ErrStale
+	}
+	m.writes["Rehash"]++
+	m.passwords[id] = new
+	return nil
+}
+
+func (m *memStore) SetPassword(_ context.Context, id privacy.SubjectID, hash string, consume *privacy.Verification, audit privacy.AuditEntry) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.wrote("SetPassword"); err != nil {
+		return err
+	}
+	if consume != nil && !m.consume(id, *consume) {
+		return privacy.ErrStale
+	}
+	m.passwords[id] = hash
 	m.audit[id] = append(m.audit[id], audit)
 	return nil
 }
@@ -309,13 +420,17 @@ func (m *memStore) DeleteSession(_ context.Context, id privacy.SubjectID, hash s
 	return nil
 }
 
-func (m *memStore) DeleteSessions(_ context.Context, id privacy.SubjectID) error {
+func (m *memStore) DeleteSessions(_ context.Context, id privacy.SubjectID, keep string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.wrote("DeleteSessions"); err != nil {
 		return err
 	}
-	delete(m.sessions, id)
+	for h := range m.sessions[id] {
+		if h != keep {
+			delete(m.sessions[id], h)
+		}
+	}
 	return nil
 }
 
@@ -347,7 +462,9 @@ func (m *memStore) Record(_ context.Context, id privacy.SubjectID, now time.Time
 
 func (m *memStore) Editable(ctx context.Context, id privacy.SubjectID) (privacy.Editable, error) {
 	r, err := m.Record(ctx, id, time.Time{})
-	return privacy.Editable{Account: r.Account, Optional: r.Optional, Consents: r.Consents}, err
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return privacy.Editable{Account: r.Account, PasswordHash: m.passwords[id], Optional: r.Optional, Consents: r.Consents}, err
 }
 
 func (m *memStore) Update(_ context.Context, id privacy.SubjectID, c privacy.AccountChange) error {
@@ -425,8 +542,16 @@ func (m *memStore) DeleteSubject(_ context.Context, id privacy.SubjectID) (int, 
 	if !ok {
 		return 0, nil
 	}
-	delete(m.emails, a.EmailKey)
-	delete(m.usernames, a.UsernameKey)
+	// Look-ups go only if they are still this subject's, as in the adapter.
+	if m.emails[a.EmailKey] == id {
+		delete(m.emails, a.EmailKey)
+	}
+	if m.pending[a.EmailKey] == id {
+		delete(m.pending, a.EmailKey)
+	}
+	if m.usernames[a.UsernameKey].id == id {
+		delete(m.usernames, a.UsernameKey)
+	}
 	for _, mp := range []any{m.accounts, m.passwords, m.verifies, m.guardians, m.optional, m.consents, m.audit, m.sessions, m.sweepAt} {
 		switch mp := mp.(type) {
 		case map[privacy.SubjectID]privacy.Account:
@@ -562,19 +687,65 @@ func (c *clock) Advance(d time.Duration) {
 	c.t = c.t.Add(d)
 }
 
+// queue is a fake of our own Jobs interface: it keeps the jobs for the test to run through
+// the mail worker, as SQS hands them to the mail function.
+type queue struct {
+	mu   sync.Mutex
+	jobs []account.Job
+	fail error
+}
+
+func (q *queue) Enqueue(_ context.Context, j account.Job) error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.fail != nil {
+		return q.fail
+	}
+	q.jobs = append(q.jobs, j)
+	return nil
+}
+
+func (q *queue) take() []account.Job {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	jobs := q.jobs
+	q.jobs = nil
+	return jobs
+}
+
 // world is every account service on one fake store, as the functions wire them.
 type world struct {
-	store    *memStore
-	box      *outbox
-	clock    *clock
-	env      *account.Env
-	register *account.Registrar
-	verify   *account.Verifier
-	sessions *account.SessionManager
-	profile  *account.ProfileManager
-	guardian *account.GuardianManager
-	sweeper  *account.Sweeper
-	handler  *account.Handler
+	store     *memStore
+	box       *outbox
+	jobs      *queue
+	clock     *clock
+	env       *account.Env
+	register  *account.Registrar
+	verify    *account.Verifier
+	sessions  *account.SessionManager
+	profile   *account.ProfileManager
+	passwords *account.PasswordManager
+	guardian  *account.GuardianManager
+	worker    *account.MailWorker
+	sweeper   *account.Sweeper
+	handler   *account.Handler
+}
+
+// drain runs every queued job through the mail worker, as the mail function would, until the
+// queue is empty (a job may queue none; none queues another today).
+func (w *world) drain(tb testing.TB) {
+	tb.Helper()
+	for {
+		jobs := w.jobs.take()
+		if len(jobs) == 0 {
+			return
+		}
+		for _, j := range jobs {
+			if err := w.worker.Do(ctx, j); err != nil {
+				tb.Fatalf("job %s: %v", j.Kind, err)
+			}
+		}
+	}
 }
 
 // cheapArgon2 keeps hashing fast in tests: the rules, not the cost, are under test here.
@@ -586,24 +757,27 @@ func newWorld(tb testing.TB) *world {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w := &world{store: newMemStore(), box: &outbox{}, clock: &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}}
+	w := &world{store: newMemStore(), box: &outbox{}, jobs: &queue{}, clock: &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}}
 	w.env = &account.Env{
-		Keys: keys, Limits: account.DefaultLimits, Mail: w.box, Policies: fixedPolicy{}, Now: w.clock.Now,
-		Limiter: &ratelimit.Limiter{Counter: w.store, Keys: keys, Now: w.clock.Now},
+		Keys: keys, Limits: account.DefaultLimits, Jobs: w.jobs, Policies: fixedPolicy{}, Now: w.clock.Now,
+		PasswordRule: strength.Validate,
+		Limiter:      &ratelimit.Limiter{Counter: w.store, Keys: keys, Now: w.clock.Now},
 		Config: account.Config{
 			SiteURL: "https://portal.example.com", CodeTTL: 15 * time.Minute, SessionTTL: 12 * time.Hour,
 			PendingFor: 7 * 24 * time.Hour, Argon2: cheapArgon2,
 		},
 	}
-	w.register = &account.Registrar{Env: w.env, Store: w.store, PasswordRule: strength.Validate}
+	w.register = &account.Registrar{Env: w.env, Store: w.store}
 	w.verify = &account.Verifier{Env: w.env, Store: w.store}
-	w.sessions = &account.SessionManager{Env: w.env, Store: w.store, Codes: w.verify}
+	w.sessions = &account.SessionManager{Env: w.env, Store: w.store}
 	w.profile = &account.ProfileManager{Env: w.env, Store: w.store}
+	w.passwords = &account.PasswordManager{Env: w.env, Store: w.store}
 	w.guardian = &account.GuardianManager{Env: w.env, Store: w.store}
+	w.worker = &account.MailWorker{Env: w.env, Store: w.store, Sender: w.box}
 	w.sweeper = &account.Sweeper{Store: w.store, Now: w.clock.Now}
 	w.handler = &account.Handler{
-		Register: w.register, Verify: w.verify, Sessions: w.sessions, Profile: w.profile, Guardian: w.guardian,
-		SiteURL: w.env.Config.SiteURL,
+		Register: w.register, Verify: w.verify, Sessions: w.sessions, Profile: w.profile, Passwords: w.passwords,
+		Guardian: w.guardian, SiteURL: w.env.Config.SiteURL,
 	}
 	return w
 }

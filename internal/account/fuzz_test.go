@@ -14,41 +14,41 @@ import (
 	"github.com/privacyportal/portal/internal/mail"
 )
 
-func newHandler(t testing.TB) (*account.Handler, *memStore, *outbox) {
-	t.Helper()
-	w := newWorld(t)
-	return w.handler, w.store, w.box
-}
-
 var routes = []struct{ method, resource string }{
 	{"POST", "/api/register"}, {"POST", "/api/verify"}, {"POST", "/api/verify/resend"},
 	{"POST", "/api/session"}, {"PATCH", "/api/account"}, {"POST", "/api/account/email"},
 	{"POST", "/api/guardian"}, {"DELETE", "/api/session"}, {"GET", "/api/account"},
+	{"POST", "/api/account/password"}, {"POST", "/api/password/reset"}, {"POST", "/api/password/reset/confirm"},
+	{"DELETE", "/api/sessions"},
 }
 
-// FuzzDecoders sends anything to every account route: the answer is never a 5xx, a 400 names
-// the field at fault, and a refused request writes nothing and mails nobody.
+// FuzzDecoders sends anything to every account route: the answer is never a 5xx, a 400 or
+// 415 names the field at fault, and a refused request writes nothing, queues no mail and mails
+// nobody.
 func FuzzDecoders(f *testing.F) {
 	seeds := []string{
 		`{"name":"Ada","email":"ada@example.com","username":"ada","password":"correct horse battery staple","ageGroup":"14+"}`,
 		`{"name":"Ada","email":"ada@example.com","username":"ada","password":"correct horse battery staple","ageGroup":"under14","guardianEmail":"p@example.com"}`,
 		`{"name":"Ada","email":"ada@example.com","username":"ada","password":"correct horse battery staple","ageGroup":"14+","mobile":"+1 555 0100"}`,
-		`{"email":"ada@example.com","code":"123456"}`, `{"token":"abc.def"}`, `{"login":"ada","password":"x"}`,
+		`{"email":"ada@example.com","code":"123456","password":"x"}`, `{"token":"abc.def","password":"x"}`, `{"login":"ada","password":"x"}`,
 		`{"name":null}`, `{"consents":["marketing"]}`, `{"decision":"confirm","token":"a.b"}`, `{"code":"12345a"}`,
+		`{"currentPassword":"a","newPassword":"b"}`, `{"email":"a@b.c","code":"123456","newPassword":"correct horse battery staple"}`,
 		`{`, `[]`, `""`, `{"name":"\u0000"}`, `{"email":"a@b.c","email":"d@e.f"}`, `{"password":` + `"` + strings.Repeat("x", 300) + `"}`,
+		`{"email":"\u212Aate@example.com"}`, `{"name":"visit https://evil.example"}`,
 	}
 	for i, s := range seeds {
 		f.Add(uint8(i), s, "application/json", "")
 	}
-	f.Add(uint8(3), `{"login":"ada","password":"correct horse battery staple"}`, "application/json", "session=abc.def")
+	f.Add(uint8(3), `{"login":"ada","password":"correct horse battery staple"}`, "application/json", account.CookieName+"=abc.def")
+	f.Add(uint8(8), ``, "", account.CookieName+"=a.b; "+account.CookieName+"=c.d")
 	f.Fuzz(func(t *testing.T, route uint8, body, ctype, cookie string) {
-		h, store, box := newHandler(t)
+		w := newWorld(t)
 		rt := routes[int(route)%len(routes)]
 		req := events.APIGatewayProxyRequest{
 			HTTPMethod: rt.method, Resource: rt.resource, Path: rt.resource, Body: body,
-			Headers: map[string]string{"Content-Type": ctype, "Cookie": cookie},
+			Headers: map[string]string{"Content-Type": ctype, "Cookie": cookie, "Origin": w.handler.SiteURL},
 		}
-		resp, err := apigw.Handle(h.Handle)(context.Background(), req)
+		resp, err := apigw.Handle(w.handler.Handle)(context.Background(), req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,32 +65,45 @@ func FuzzDecoders(f *testing.F) {
 		if err := json.Unmarshal([]byte(resp.Body), &p); err != nil || p.Status != resp.StatusCode || p.Detail == "" {
 			t.Fatalf("bad problem document %s", resp.Body)
 		}
-		if resp.StatusCode == http.StatusBadRequest && p.Field == "" {
-			t.Fatalf("a 400 names no field: %s", resp.Body)
+		if (resp.StatusCode == http.StatusBadRequest || resp.StatusCode == http.StatusUnsupportedMediaType) && p.Field == "" {
+			t.Fatalf("a %d names no field: %s", resp.StatusCode, resp.Body)
 		}
-		if n := store.totalWrites(); n > 0 && resp.StatusCode != http.StatusUnauthorized {
-			t.Fatalf("refused request (%d) wrote %v", resp.StatusCode, store.writes)
+		if n := w.store.totalWrites(); n > 0 && resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("refused request (%d) wrote %v", resp.StatusCode, w.store.writes)
 		}
-		if len(box.sent) > 0 {
-			t.Fatalf("refused request (%d) sent mail", resp.StatusCode)
+		if len(w.jobs.jobs) > 0 || w.box.count() > 0 {
+			t.Fatalf("refused request (%d) queued or sent mail", resp.StatusCode)
 		}
 	})
 }
 
 func TestHandlerRefusesCrossSiteWrites(t *testing.T) {
-	h, store, _ := newHandler(t)
-	req := events.APIGatewayProxyRequest{
-		HTTPMethod: "POST", Resource: "/api/register", Body: `{}`,
-		Headers: map[string]string{"Content-Type": "application/json", "Origin": "https://evil.example"},
+	w := newWorld(t)
+	for name, origin := range map[string]string{"another site": "https://evil.example", "no origin at all": "", "another scheme": "http://portal.example.com"} {
+		resp, _ := w.call(t, "POST", "/api/register", `{}`, map[string]string{"Origin": origin})
+		if resp.StatusCode != http.StatusForbidden || w.store.totalWrites() != 0 {
+			t.Errorf("%s: POST = %d (%d writes), want 403 and nothing written", name, resp.StatusCode, w.store.totalWrites())
+		}
 	}
-	resp, _ := apigw.Handle(h.Handle)(context.Background(), req)
-	if resp.StatusCode != http.StatusForbidden || store.totalWrites() != 0 {
-		t.Fatalf("cross-site POST = %d (%d writes), want 403 and nothing written", resp.StatusCode, store.totalWrites())
+	if resp, _ := w.call(t, "POST", "/api/register", `{}`, nil); resp.StatusCode != http.StatusBadRequest {
+		t.Errorf("same-origin POST with an empty form = %d, want 400", resp.StatusCode)
 	}
-	req.Headers["Origin"] = "https://portal.example.com"
-	resp, _ = apigw.Handle(h.Handle)(context.Background(), req)
-	if resp.StatusCode != http.StatusBadRequest {
-		t.Fatalf("same-origin POST with an empty form = %d, want 400", resp.StatusCode)
+	// A GET needs no Origin: it changes nothing.
+	if resp, _ := w.call(t, "GET", "/api/account", ``, map[string]string{"Origin": ""}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("GET without Origin = %d, want 401 (not signed in)", resp.StatusCode)
+	}
+}
+
+func TestHandlerWantsJSONBodies(t *testing.T) {
+	w := newWorld(t)
+	for _, ctype := range []string{"", "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		resp, p := w.call(t, "POST", "/api/verify/resend", `{"email":"ada@example.com"}`, map[string]string{"Content-Type": ctype})
+		if resp.StatusCode != http.StatusUnsupportedMediaType || p.Field != "Content-Type" {
+			t.Errorf("Content-Type %q: %d %+v, want 415 naming Content-Type", ctype, resp.StatusCode, p)
+		}
+	}
+	if len(w.jobs.jobs) != 0 {
+		t.Error("a refused body queued mail")
 	}
 }
 
@@ -98,7 +111,7 @@ func TestP01_RegisterNamesTheMissingField(t *testing.T) {
 	full := map[string]string{"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada", "password": "correct horse battery staple", "ageGroup": "14+"}
 	for _, missing := range []string{"name", "email", "username", "password", "ageGroup"} {
 		t.Run(missing, func(t *testing.T) {
-			h, store, box := newHandler(t)
+			w := newWorld(t)
 			in := map[string]string{}
 			for k, v := range full {
 				if k != missing {
@@ -106,47 +119,40 @@ func TestP01_RegisterNamesTheMissingField(t *testing.T) {
 				}
 			}
 			b, _ := json.Marshal(in)
-			resp, _ := apigw.Handle(h.Handle)(context.Background(), events.APIGatewayProxyRequest{
-				HTTPMethod: "POST", Resource: "/api/register", Body: string(b), Headers: map[string]string{"Content-Type": "application/json"},
-			})
-			var p apigw.Problem
-			_ = json.Unmarshal([]byte(resp.Body), &p)
-			if resp.StatusCode != 400 || p.Field != missing || store.totalWrites() != 0 || len(box.sent) != 0 {
-				t.Errorf("without %s: %d field %q, %d writes, %d mails", missing, resp.StatusCode, p.Field, store.totalWrites(), len(box.sent))
+			resp, p := w.call(t, "POST", "/api/register", string(b), nil)
+			if resp.StatusCode != 400 || p.Field != missing || w.store.totalWrites() != 0 || len(w.jobs.jobs) != 0 {
+				t.Errorf("without %s: %d field %q, %d writes, %d jobs", missing, resp.StatusCode, p.Field, w.store.totalWrites(), len(w.jobs.jobs))
 			}
 		})
 	}
-	h, store, box := newHandler(t)
+	w := newWorld(t)
 	b, _ := json.Marshal(full)
-	resp, _ := apigw.Handle(h.Handle)(context.Background(), events.APIGatewayProxyRequest{
-		HTTPMethod: "POST", Resource: "/api/register", Body: string(b), Headers: map[string]string{"Content-Type": "application/json"},
-	})
-	if resp.StatusCode != 202 || store.totalWrites() != 1 || len(box.sent) != 1 || box.sent[0].Kind != mail.VerifyEmail {
-		t.Errorf("complete form: %d, %d writes, mails %v", resp.StatusCode, store.totalWrites(), box.sent)
+	resp, _ := w.call(t, "POST", "/api/register", string(b), nil)
+	w.drain(t)
+	if resp.StatusCode != 202 || w.store.writes["Register"] != 1 || w.box.count() != 1 || w.box.sent[0].Kind != mail.VerifyEmail {
+		t.Errorf("complete form: %d, writes %v, mails %v", resp.StatusCode, w.store.writes, w.box.sent)
 	}
 }
 
-func TestHandlerAnswersOnlyRequestsThroughCloudFront(t *testing.T) {
-	h, store, _ := newHandler(t)
-	h.OriginSecret = "s3cret-from-cloudfront"
-	req := events.APIGatewayProxyRequest{
-		HTTPMethod: "POST", Resource: "/api/verify/resend", Body: `{"email":"ada@example.com"}`,
-		Headers: map[string]string{"Content-Type": "application/json"},
-	}
-	for name, header := range map[string]string{"no header": "", "wrong secret": "guess"} {
-		if header != "" {
-			req.Headers[account.OriginHeader] = header
-		}
-		resp, _ := apigw.Handle(h.Handle)(context.Background(), req)
+// Behind CloudFront every request carries the viewer's address; one without it did not come
+// through CloudFront, and is refused rather than limited as one anonymous client.
+func TestHandlerBehindCloudFrontRefusesRequestsWithoutTheViewerAddress(t *testing.T) {
+	w := newWorld(t)
+	w.handler.BehindCloudFront = true
+	for name, v := range map[string]string{"no header": "", "not an address": "somewhere"} {
+		resp, _ := w.call(t, "POST", "/api/verify/resend", `{"email":"ada@example.com"}`, map[string]string{account.ViewerAddressHeader: v})
 		if resp.StatusCode != http.StatusForbidden {
 			t.Errorf("%s: %d, want 403", name, resp.StatusCode)
 		}
 	}
-	req.Headers[account.OriginHeader] = "s3cret-from-cloudfront"
-	if resp, _ := apigw.Handle(h.Handle)(context.Background(), req); resp.StatusCode != http.StatusAccepted {
+	if !strings.Contains(logs.String(), "request without the viewer address") {
+		t.Error("a refused request without the viewer address was not logged")
+	}
+	resp, _ := w.call(t, "POST", "/api/verify/resend", `{"email":"ada@example.com"}`, map[string]string{account.ViewerAddressHeader: "203.0.113.9:443"})
+	if resp.StatusCode != http.StatusAccepted {
 		t.Errorf("through CloudFront: %d %s, want 202", resp.StatusCode, resp.Body)
 	}
-	if store.totalWrites() != 0 {
-		t.Errorf("refused requests wrote %v", store.writes)
+	if w.store.totalWrites() != 0 || len(w.jobs.jobs) != 1 {
+		t.Errorf("writes %v, jobs %d", w.store.writes, len(w.jobs.jobs))
 	}
 }

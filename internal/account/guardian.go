@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"github.com/privacyportal/portal/internal/mail"
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
@@ -23,7 +22,8 @@ type GuardianInput struct {
 var errGuardianLink = privacy.FieldError("token", "This link is not valid any more: the request was already answered, or it expired.")
 
 // Decide records a guardian's decision: confirming activates the child's account (once the
-// child's address is verified); refusing deletes everything at once.
+// child's address is verified); refusing stops the account at once, and the mail worker, which
+// tells the guardian, deletes everything.
 func (s *GuardianManager) Decide(ctx context.Context, in GuardianInput, clientIP string) (confirmed bool, err error) {
 	if err := s.Limiter.Allow(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
 		return false, err
@@ -50,16 +50,18 @@ func (s *GuardianManager) Decide(ctx context.Context, in GuardianInput, clientIP
 		return false, err
 	}
 	hash := s.Keys.SecretHash(privacy.DomainToken, id, "guardian", secret)
-	if !privacy.Equal(hash, g.TokenHash) || !s.Now().Before(g.ExpiresAt) || a.Status == privacy.StatusErasing {
+	if g.TokenHash == "" || !privacy.Equal(hash, g.TokenHash) || !s.Now().Before(g.ExpiresAt) || a.Status == privacy.StatusErasing {
 		return false, errGuardianLink
 	}
-	decision := mail.Message{To: g.Email, Locale: a.Profile.Locale, Kind: mail.GuardianDecision, Data: mail.Data{ChildName: a.Profile.Name}}
 	if in.Decision == "refuse" {
-		if _, err := s.Store.DeleteSubject(ctx, id); err != nil {
+		switch err := s.Store.RefuseGuardian(ctx, id, g.TokenHash); {
+		case errors.Is(err, privacy.ErrStale):
+			return false, errGuardianLink
+		case err != nil:
 			return false, err
 		}
-		logged("guardian refused: account deleted", id)
-		return false, s.send(ctx, decision)
+		logged("guardian refused: account stopped for erasure", id)
+		return false, s.enqueue(ctx, Job{Kind: JobGuardianDecided, Subject: id})
 	}
 	version, err := s.policyVersion(ctx)
 	if err != nil {
@@ -93,6 +95,5 @@ func (s *GuardianManager) Decide(ctx context.Context, in GuardianInput, clientIP
 	case err != nil:
 		return false, err
 	}
-	decision.Data.Confirmed = true
-	return true, s.send(ctx, decision)
+	return true, s.enqueue(ctx, Job{Kind: JobGuardianDecided, Subject: id})
 }

@@ -63,6 +63,7 @@ func (w *world) mustRegister(tb testing.TB, in account.RegisterInput) (id privac
 	if err := w.register.Register(ctx, in, clientIP); err != nil {
 		tb.Fatalf("register %s: %v", in.Email, err)
 	}
+	w.drain(tb)
 	code, token = w.lastCode(tb, privacy.NormalizeEmail(in.Email))
 	sid, _, _ := strings.Cut(token, ".")
 	return privacy.SubjectID(sid), code, token
@@ -84,10 +85,18 @@ func (w *world) lastCode(tb testing.TB, addr string) (code, token string) {
 func (w *world) mustActive(tb testing.TB, email, username string) (privacy.SubjectID, account.Caller) {
 	tb.Helper()
 	id, code, _ := w.mustRegister(tb, adult(email, username))
-	if err := w.verify.Verify(ctx, account.VerifyInput{Email: email, Code: code}, clientIP); err != nil {
-		tb.Fatalf("verify: %v", err)
-	}
+	w.mustVerify(tb, email, code)
 	return id, w.mustSignIn(tb, username)
+}
+
+// mustVerify proves an address with its code and the registration's password, and runs the
+// jobs that queues (a child's guardian request).
+func (w *world) mustVerify(tb testing.TB, email, code string) {
+	tb.Helper()
+	if err := w.verify.Verify(ctx, account.VerifyInput{Email: email, Code: code, Password: goodPassword}, clientIP); err != nil {
+		tb.Fatalf("verify %s: %v", email, err)
+	}
+	w.drain(tb)
 }
 
 func (w *world) mustSignIn(tb testing.TB, login string) account.Caller {

@@ -16,8 +16,12 @@ import (
 // call sends one request through the handler as API Gateway would.
 func (w *world) call(tb testing.TB, method, resource, body string, headers map[string]string) (events.APIGatewayProxyResponse, apigw.Problem) {
 	tb.Helper()
-	h := map[string]string{"Content-Type": "application/json"}
+	h := map[string]string{"Content-Type": "application/json", "Origin": w.handler.SiteURL}
 	for k, v := range headers {
+		if v == "" {
+			delete(h, k)
+			continue
+		}
 		h[k] = v
 	}
 	resp, err := apigw.Handle(w.handler.Handle)(ctx, events.APIGatewayProxyRequest{
@@ -40,8 +44,9 @@ func TestHandlerServesAccountsEndToEndOnTheFake(t *testing.T) {
 	if resp.StatusCode != http.StatusAccepted || resp.Body != `{"status":"check_email"}` {
 		t.Fatalf("register: %d %s", resp.StatusCode, resp.Body)
 	}
+	w.drain(t)
 	code, _ := w.lastCode(t, "ada@example.com")
-	if resp, _ := w.call(t, "POST", "/api/verify", `{"email":"ada@example.com","code":"`+code+`"}`, nil); resp.StatusCode != http.StatusOK || resp.Body != `{"status":"verified"}` {
+	if resp, _ := w.call(t, "POST", "/api/verify", `{"email":"ada@example.com","code":"`+code+`","password":"`+goodPassword+`"}`, nil); resp.StatusCode != http.StatusOK || resp.Body != `{"status":"verified"}` {
 		t.Fatalf("verify: %d %s", resp.StatusCode, resp.Body)
 	}
 	if resp, _ := w.call(t, "POST", "/api/verify/resend", `{"email":"ada@example.com"}`, nil); resp.StatusCode != http.StatusAccepted {
@@ -53,7 +58,7 @@ func TestHandlerServesAccountsEndToEndOnTheFake(t *testing.T) {
 		t.Fatalf("sign in: %d %v", resp.StatusCode, cookies)
 	}
 	c, err := http.ParseSetCookie(cookies[0])
-	if err != nil || c.Name != account.CookieName || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.MaxAge != 12*3600 {
+	if err != nil || c.Name != account.CookieName || c.Path != "/" || c.Domain != "" || !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteStrictMode || c.MaxAge != 12*3600 {
 		t.Fatalf("cookie %q: %v", cookies[0], err)
 	}
 	signedIn := map[string]string{"Cookie": account.CookieName + "=" + c.Value}
@@ -68,13 +73,38 @@ func TestHandlerServesAccountsEndToEndOnTheFake(t *testing.T) {
 	if resp, p := w.call(t, "PATCH", "/api/account", `{"nationality":"GB"}`, signedIn); resp.StatusCode != http.StatusBadRequest || p.Field != "nationality" {
 		t.Errorf("PATCH an unknown field: %d %+v", resp.StatusCode, p)
 	}
-	if resp, _ := w.call(t, "PATCH", "/api/account", `{"email":"new@example.com"}`, signedIn); resp.StatusCode != http.StatusOK {
+	if resp, p := w.call(t, "PATCH", "/api/account", `{"email":"new@example.com"}`, signedIn); resp.StatusCode != http.StatusBadRequest || p.Field != "currentPassword" {
+		t.Fatalf("change e-mail without the password: %d %+v", resp.StatusCode, p)
+	}
+	if resp, _ := w.call(t, "PATCH", "/api/account", `{"email":"new@example.com","currentPassword":"`+goodPassword+`"}`, signedIn); resp.StatusCode != http.StatusOK {
 		t.Fatalf("change e-mail: %d %s", resp.StatusCode, resp.Body)
 	}
+	w.drain(t)
 	newCode := w.box.to("new@example.com", mail.EmailChangeVerify)[0].Data.Code
 	if resp, _ := w.call(t, "POST", "/api/account/email", `{"code":"`+newCode+`"}`, signedIn); resp.StatusCode != http.StatusOK || !strings.Contains(resp.Body, `"email":"new@example.com"`) {
 		t.Errorf("confirm e-mail: %d %s", resp.StatusCode, resp.Body)
 	}
+	newPassword := "violet kettle harbor lantern"
+	if resp, _ := w.call(t, "POST", "/api/account/password", `{"currentPassword":"`+goodPassword+`","newPassword":"`+newPassword+`"}`, signedIn); resp.StatusCode != http.StatusOK || resp.Body != `{"status":"changed"}` {
+		t.Errorf("change password: %d %s", resp.StatusCode, resp.Body)
+	}
+	if resp, _ := w.call(t, "POST", "/api/password/reset", `{"email":"new@example.com"}`, nil); resp.StatusCode != http.StatusAccepted {
+		t.Errorf("ask for a reset: %d %s", resp.StatusCode, resp.Body)
+	}
+	w.drain(t)
+	reset := w.box.to("new@example.com", mail.PasswordReset)
+	if len(reset) != 1 {
+		t.Fatalf("reset mails: %+v", reset)
+	}
+	if resp, _ := w.call(t, "POST", "/api/password/reset/confirm", `{"email":"new@example.com","code":"`+reset[0].Data.Code+`","newPassword":"`+goodPassword+` again"}`, nil); resp.StatusCode != http.StatusOK || resp.Body != `{"status":"reset"}` {
+		t.Errorf("reset: %d %s", resp.StatusCode, resp.Body)
+	}
+	if resp, _ := w.call(t, "GET", "/api/account", "", signedIn); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the session after a reset: %d, want signed out", resp.StatusCode)
+	}
+	resp, _ = w.call(t, "POST", "/api/session", `{"login":"ada","password":"`+goodPassword+` again"}`, nil)
+	c, _ = http.ParseSetCookie(resp.MultiValueHeaders["Set-Cookie"][0])
+	signedIn = map[string]string{"Cookie": account.CookieName + "=" + c.Value}
 	for _, route := range []string{"/api/session", "/api/sessions"} {
 		resp, _ := w.call(t, "DELETE", route, "", signedIn)
 		if resp.StatusCode != http.StatusNoContent || !strings.Contains(resp.MultiValueHeaders["Set-Cookie"][0], "Max-Age=0") {
@@ -83,6 +113,20 @@ func TestHandlerServesAccountsEndToEndOnTheFake(t *testing.T) {
 	}
 	if resp, _ := w.call(t, "GET", "/api/account", "", signedIn); resp.StatusCode != http.StatusUnauthorized {
 		t.Errorf("GET after signing out: %d", resp.StatusCode)
+	}
+	// A browser sends two session cookies only when someone planted one: refused, not resolved.
+	resp, _ = w.call(t, "POST", "/api/session", `{"login":"ada","password":"`+goodPassword+` again"}`, nil)
+	c, _ = http.ParseSetCookie(resp.MultiValueHeaders["Set-Cookie"][0])
+	for _, cookie := range []string{
+		account.CookieName + "=" + c.Value + "; " + account.CookieName + "=planted.token",
+		account.CookieName + "=planted.token; " + account.CookieName + "=" + c.Value,
+	} {
+		if resp, _ := w.call(t, "GET", "/api/account", "", map[string]string{"Cookie": cookie}); resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("two session cookies %q: %d, want 401", cookie, resp.StatusCode)
+		}
+	}
+	if resp, _ := w.call(t, "GET", "/api/account", "", map[string]string{"Cookie": "session=" + c.Value}); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("the session under its old name: %d, want 401", resp.StatusCode)
 	}
 	for _, r := range [][2]string{{"GET", "/api/account"}, {"PATCH", "/api/account"}, {"POST", "/api/account/email"}} {
 		if resp, _ := w.call(t, r[0], r[1], `{}`, nil); resp.StatusCode != http.StatusUnauthorized {
@@ -93,12 +137,12 @@ func TestHandlerServesAccountsEndToEndOnTheFake(t *testing.T) {
 
 func TestHandlerGuardianRoute(t *testing.T) {
 	w := newWorld(t)
-	_, _, token := w.registerChild(t, "tim@example.com", "tim", "parent@example.com")
+	_, token := w.registerChild(t, "tim@example.com", "tim", "parent@example.com")
 	resp, _ := w.call(t, "POST", "/api/guardian", `{"token":"`+token+`","decision":"refuse"}`, nil)
 	if resp.StatusCode != http.StatusOK || resp.Body != `{"status":"refused"}` {
 		t.Errorf("refuse: %d %s", resp.StatusCode, resp.Body)
 	}
-	_, _, token = w.registerChild(t, "tom@example.com", "tom", "parent2@example.com")
+	_, token = w.registerChild(t, "tom@example.com", "tom", "parent2@example.com")
 	resp, _ = w.call(t, "POST", "/api/guardian", `{"token":"`+token+`","decision":"confirm"}`, nil)
 	if resp.StatusCode != http.StatusOK || resp.Body != `{"status":"confirmed"}` {
 		t.Errorf("confirm: %d %s", resp.StatusCode, resp.Body)
@@ -135,6 +179,13 @@ func TestClientAddressIsCloudFrontsNotTheClients(t *testing.T) {
 	if got := try(map[string]string{"CloudFront-Viewer-Address": "198.51.100.20:443"}); got != http.StatusUnauthorized {
 		t.Errorf("another viewer: %d", got)
 	}
+	// An IPv6 subscriber has a /64 to rotate through: all of it is one client.
+	if got := try(map[string]string{"CloudFront-Viewer-Address": "[2001:db8::2]:443"}); got != http.StatusTooManyRequests {
+		t.Errorf("another address of the same /64: %d, want 429", got)
+	}
+	if got := try(map[string]string{"CloudFront-Viewer-Address": "[2001:db8:0:1::1]:443"}); got != http.StatusUnauthorized {
+		t.Errorf("the next /64: %d, want 401", got)
+	}
 }
 
 func TestLogsHoldNoPersonalData(t *testing.T) {
@@ -143,13 +194,14 @@ func TestLogsHoldNoPersonalData(t *testing.T) {
 	in.Name = "Secretive Name"
 	in.Optional, in.Consents = map[string]string{"mobile": "+44 20 7946 0999"}, []string{"profile.mobile"}
 	id, code, token := w.mustRegister(t, in)
-	if err := w.verify.Verify(ctx, account.VerifyInput{Token: token}, clientIP); err != nil {
+	if err := w.verify.Verify(ctx, account.VerifyInput{Token: token, Password: goodPassword}, clientIP); err != nil {
 		t.Fatal(err)
 	}
 	c := w.mustSignIn(t, "secretuser")
-	if _, err := w.profile.Update(ctx, c, account.UpdateInput{Email: ptr("other.secret@example.com")}); err != nil {
+	if _, err := w.profile.Update(ctx, c, account.UpdateInput{Email: ptr("other.secret@example.com"), CurrentPassword: goodPassword}); err != nil {
 		t.Fatal(err)
 	}
+	w.drain(t)
 	out := logs.String()
 	if !strings.Contains(out, string(id)) {
 		t.Fatal("the flow logged nothing about its subject: is slog captured?")

@@ -49,6 +49,9 @@ type UpdateInput struct {
 	Email    *string
 	Optional map[string]*string
 	Consents []string
+	// CurrentPassword is required to change the address or the username: a stolen session
+	// alone must not be enough to take the account over.
+	CurrentPassword string
 }
 
 // UnmarshalJSON reads the update like RegisterInput's.
@@ -56,6 +59,7 @@ func (in *UpdateInput) UnmarshalJSON(b []byte) error {
 	in.Optional = map[string]*string{}
 	return decodeFields(b, map[string]any{
 		"name": &in.Name, "username": &in.Username, "locale": &in.Locale, "email": &in.Email, "consents": &in.Consents,
+		"currentPassword": &in.CurrentPassword,
 	}, func(key string, raw json.RawMessage) error {
 		var v *string
 		if err := decodeField(key, raw, &v); err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/privacyportal/portal/internal/mail"
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
@@ -100,7 +99,7 @@ func (s *ProfileManager) Get(ctx context.Context, c Caller) (View, error) {
 	for k, o := range rec.Optional {
 		v.Optional[k] = OptionalView(o)
 	}
-	if g := rec.Guardian; g != nil {
+	if g := rec.Guardian; g != nil && g.Decision == "" {
 		v.Guardian = &GuardianView{Email: g.Email, ExpiresAt: g.ExpiresAt}
 	}
 	for _, e := range rec.Consents {
@@ -149,6 +148,18 @@ func (s *ProfileManager) Update(ctx context.Context, c Caller, in UpdateInput) (
 		}
 		ch.Username, ch.UsernameKey, ch.OldUsernameKey = &u, s.Keys.UsernameKey(u), a.UsernameKey
 		fields = append(fields, "username")
+	}
+	newEmail := ""
+	if in.Email != nil && privacy.CanonicalEmail(*in.Email) != privacy.CanonicalEmail(a.Profile.Email) {
+		newEmail = privacy.NormalizeEmail(*in.Email)
+		if err := privacy.ValidateEmail("email", newEmail); err != nil {
+			return View{}, err
+		}
+	}
+	if ch.Username != nil || newEmail != "" {
+		if err := s.checkCurrentPassword(ctx, c, in.CurrentPassword, ed.PasswordHash); err != nil {
+			return View{}, err
+		}
 	}
 	if in.Locale != nil && *in.Locale != a.Profile.Locale {
 		if err := privacy.ValidateLocale("locale", *in.Locale); err != nil {
@@ -212,23 +223,16 @@ func (s *ProfileManager) Update(ctx context.Context, c Caller, in UpdateInput) (
 		}
 	}
 
-	var newEmail, newCode string
-	if in.Email != nil && privacy.CanonicalEmail(*in.Email) != privacy.CanonicalEmail(a.Profile.Email) {
-		newEmail = privacy.NormalizeEmail(*in.Email)
-		if err := privacy.ValidateEmail("email", newEmail); err != nil {
-			return View{}, err
-		}
+	if newEmail != "" {
 		// Each change mails a code to an address of the caller's choosing: limited per account
-		// and per address named.
+		// and per mailbox named.
 		if err := s.Limiter.Allow(ctx, "email-change", string(c.Subject), s.Limits.EmailChangePerAccount); err != nil {
 			return View{}, err
 		}
-		if err := s.Limiter.Allow(ctx, "mail-to", privacy.CanonicalEmail(newEmail), s.Limits.MailPerRecipient); err != nil {
+		if err := s.Limiter.Allow(ctx, "mail-to", privacy.MailboxKey(newEmail), s.Limits.MailPerRecipient); err != nil {
 			return View{}, err
 		}
-		v, code, _ := s.newVerification(c.Subject, privacy.VerifyNewEmail)
-		v.NewEmail, v.NewEmailKey = newEmail, s.Keys.EmailKey(newEmail)
-		ch.Verification, ch.PendingEmail, newCode = &v, &newEmail, code
+		ch.PendingEmail = &newEmail
 		fields = append(fields, "pendingEmail")
 	}
 	if len(fields) == 0 {
@@ -250,21 +254,26 @@ func (s *ProfileManager) Update(ctx context.Context, c Caller, in UpdateInput) (
 	}
 	logged("account updated", c.Subject, "fields", len(fields))
 	if newEmail != "" {
-		p := a.Profile
-		if err := s.send(ctx, mail.Message{To: newEmail, Locale: p.Locale, Kind: mail.EmailChangeVerify, Data: mail.Data{
-			Name: p.Name, Code: newCode, Minutes: s.codeMinutes(),
-		}}); err != nil {
-			return View{}, err
-		}
-		// Contact is left empty: the notice then points at the operator's contact address,
-		// the right place for someone whose account may have been taken over.
-		if err := s.send(ctx, mail.Message{To: p.Email, Locale: p.Locale, Kind: mail.EmailChangeNotice, Data: mail.Data{
-			Name: p.Name,
-		}}); err != nil {
+		if err := s.enqueue(ctx, Job{Kind: JobEmailChange, Subject: c.Subject}); err != nil {
 			return View{}, err
 		}
 	}
 	return s.Get(ctx, c)
+}
+
+// checkCurrentPassword checks the password a change that could take the account over needs,
+// at most PasswordChecksPerAccount times an hour.
+func (s *ProfileManager) checkCurrentPassword(ctx context.Context, c Caller, pw, hash string) error {
+	if pw == "" {
+		return privacy.FieldError("currentPassword", "is required to change your e-mail address or username")
+	}
+	if err := s.Limiter.Allow(ctx, "password-check", string(c.Subject), s.Limits.PasswordChecksPerAccount); err != nil {
+		return err
+	}
+	if !checkPassword(pw, hash) {
+		return privacy.FieldError("currentPassword", "is not right")
+	}
+	return nil
 }
 
 // ConfirmEmailInput confirms a pending e-mail change.
@@ -279,6 +288,9 @@ func (s *ProfileManager) ConfirmEmail(ctx context.Context, c Caller, in ConfirmE
 		return View{}, privacy.FieldError("code", "is the 6-digit number from the mail")
 	}
 	if err := s.Limiter.Allow(ctx, "email-confirm", string(c.Subject), s.Limits.ConfirmPerAccount); err != nil {
+		return View{}, err
+	}
+	if err := s.Limiter.Allow(ctx, "email-confirm-day", string(c.Subject), s.Limits.ConfirmPerAccountDaily); err != nil {
 		return View{}, err
 	}
 	a, err := s.Store.Account(ctx, c.Subject)

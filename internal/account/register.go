@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/privacyportal/portal/internal/mail"
 	"github.com/privacyportal/portal/internal/password"
 	"github.com/privacyportal/portal/internal/privacy"
 )
@@ -15,8 +14,6 @@ import (
 type Registrar struct {
 	*Env
 	Store RegistrationStore
-	// PasswordRule checks a new password (strength.Validate).
-	PasswordRule func(field, pw string, userInputs ...string) error
 }
 
 // validate checks the form field by field, in the order the form shows them.
@@ -56,7 +53,7 @@ func (in *RegisterInput) validate(passwordRule func(field, pw string, userInputs
 		if err := privacy.ValidateEmail("guardianEmail", in.GuardianEmail); err != nil {
 			return err
 		}
-		if privacy.CanonicalEmail(in.GuardianEmail) == privacy.CanonicalEmail(in.Email) {
+		if privacy.MailboxKey(in.GuardianEmail) == privacy.MailboxKey(in.Email) {
 			return privacy.FieldError("guardianEmail", "must be your parent's or guardian's address, not your own")
 		}
 	case "":
@@ -70,8 +67,12 @@ func (in *RegisterInput) validate(passwordRule func(field, pw string, userInputs
 	return privacy.ValidateOptional(in.Consents, in.Optional, nil)
 }
 
-// Register creates an account, or, when the address already has one, mails its owner
-// instead. Both answer alike, so the form cannot tell whether an address is registered.
+// Register writes a registration and hands its mail to the worker. It does the same work, and
+// answers alike, whether or not the address belongs to an account or to another registration:
+// the worker, off the request's path, mails the code, or tells the address's owner that
+// someone tried. A registration that was never verified does not hold its address: a new one
+// replaces it, so whoever registers an address first cannot keep its owner out, and proving
+// the address needs the password of the registration the code was mailed for.
 func (s *Registrar) Register(ctx context.Context, in RegisterInput, clientIP string) error {
 	if err := s.Limiter.Allow(ctx, "register-ip", clientIP, s.Limits.RegisterPerIP); err != nil {
 		return err
@@ -79,8 +80,14 @@ func (s *Registrar) Register(ctx context.Context, in RegisterInput, clientIP str
 	if err := in.validate(s.PasswordRule); err != nil {
 		return err
 	}
-	if err := s.Limiter.Allow(ctx, "register-email", privacy.CanonicalEmail(in.Email), s.Limits.RegisterPerEmail); err != nil {
+	if err := s.Limiter.Allow(ctx, "register-email", privacy.MailboxKey(in.Email), s.Limits.RegisterPerEmail); err != nil {
 		return err
+	}
+	if in.GuardianEmail != "" {
+		// Anyone can name a guardian: each mailbox gets only a few such mails a day.
+		if err := s.Limiter.Allow(ctx, "mail-to", privacy.MailboxKey(in.GuardianEmail), s.Limits.MailPerRecipient); err != nil {
+			return err
+		}
 	}
 	version, err := s.policyVersion(ctx)
 	if err != nil {
@@ -109,65 +116,31 @@ func (s *Registrar) Register(ctx context.Context, in RegisterInput, clientIP str
 		reg.Consents = append(reg.Consents, privacy.Grant(c, privacy.SourceRegistration, version, now))
 	}
 	reg.Audit = s.audit(actionRegistered, fields...)
-	v, code, token := s.newVerification(id, privacy.VerifyEmail)
-	reg.Verification = v
 	reg.PasswordHash = password.Hash(in.Password, s.Config.Argon2)
-	var guardianToken string
 	if a.Profile.AgeGroup == privacy.AgeChild {
-		// Anyone can name a guardian: each address gets only a few such mails a day.
-		if err := s.Limiter.Allow(ctx, "mail-to", privacy.CanonicalEmail(in.GuardianEmail), s.Limits.MailPerRecipient); err != nil {
+		reg.Guardian = &privacy.GuardianRequest{Email: in.GuardianEmail}
+	}
+	// A registration of the same address written meanwhile makes the write fail: read again
+	// and replace that one.
+	for attempt := 0; ; attempt++ {
+		owners, err := s.Store.AddressOwners(ctx, a.EmailKey)
+		if err != nil {
 			return err
 		}
-		guardianToken = privacy.NewToken()
-		reg.Guardian = &privacy.GuardianRequest{
-			Email: in.GuardianEmail, TokenHash: s.Keys.SecretHash(privacy.DomainToken, id, "guardian", guardianToken), ExpiresAt: reg.SweepAt,
+		reg.Replaces = owners.Pending
+		err = s.Store.Register(ctx, reg)
+		switch {
+		case err == nil:
+			logged("registration written", id)
+			return s.enqueue(ctx, Job{Kind: JobRegistered, Subject: id, Superseded: reg.Replaces})
+		case errors.Is(err, privacy.ErrUsernameTaken):
+			return privacy.FieldError("username", "is taken: choose another")
+		case errors.Is(err, privacy.ErrChanged) && attempt < 3:
+			continue
+		case errors.Is(err, privacy.ErrChanged):
+			return privacy.Errorf(privacy.Conflict, "Someone else is registering this address right now. Please try again.")
+		default:
+			return fmt.Errorf("register: %w", err)
 		}
 	}
-
-	switch err := s.Store.Register(ctx, reg); {
-	case errors.Is(err, privacy.ErrUsernameTaken):
-		return privacy.FieldError("username", "is taken: choose another")
-	case errors.Is(err, privacy.ErrEmailTaken):
-		// Hold the username as a new account would have, so a later attempt with it answers
-		// alike whether or not this address had an account.
-		if err := s.Store.ReserveUsername(ctx, a.UsernameKey, reg.SweepAt, now); err != nil {
-			return err
-		}
-		return s.alreadyRegistered(ctx, a.EmailKey)
-	case err != nil:
-		return fmt.Errorf("register: %w", err)
-	}
-	logged("account registered", id)
-
-	if err := s.send(ctx, mail.Message{To: in.Email, Locale: in.Locale, Kind: mail.VerifyEmail, Data: mail.Data{
-		Name: in.Name, Code: code, Link: s.link(in.Locale, "/verify/", token), Minutes: s.codeMinutes(),
-	}}); err != nil {
-		return err
-	}
-	if reg.Guardian != nil {
-		if err := s.send(ctx, mail.Message{To: in.GuardianEmail, Locale: in.Locale, Kind: mail.GuardianConsent, Data: mail.Data{
-			ChildName: in.Name, Link: s.link(in.Locale, "/guardian/", string(id)+"."+guardianToken),
-			Days: int(s.Config.PendingFor.Hours() / 24),
-		}}); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// alreadyRegistered mails the owner of an address that someone tried to register again.
-func (s *Registrar) alreadyRegistered(ctx context.Context, emailKey string) error {
-	id, err := s.Store.SubjectByEmail(ctx, emailKey)
-	if err != nil {
-		return fmt.Errorf("look up existing account: %w", err)
-	}
-	a, err := s.Store.Account(ctx, id)
-	if err != nil {
-		return fmt.Errorf("read existing account: %w", err)
-	}
-	p := a.Profile
-	logged("registration attempt for an existing address", id)
-	return s.send(ctx, mail.Message{To: p.Email, Locale: p.Locale, Kind: mail.AlreadyRegistered, Data: mail.Data{
-		Name: p.Name, SignInLink: s.Config.SiteURL + privacy.LocalePath(p.Locale, "/signin/"),
-	}})
 }

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"strings"
@@ -9,17 +10,10 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
-// CodeSender mails a new verification code to an account (Verifier.SendNewCode).
-type CodeSender interface {
-	SendNewCode(ctx context.Context, a privacy.Account) error
-}
-
 // SessionManager signs people in and out and tells who a request comes from.
 type SessionManager struct {
 	*Env
 	Store SessionStore
-	// Codes mails a new code to a person who signs in before verifying their address.
-	Codes CodeSender
 }
 
 // SignInInput is the sign-in form: an e-mail address or a username, and the password.
@@ -64,14 +58,21 @@ func (s *SessionManager) SignIn(ctx context.Context, in SignInInput, clientIP st
 		return SignedIn{}, err
 	}
 	var id privacy.SubjectID
-	var err error
+	var emailKey string
 	if strings.Contains(login, "@") {
-		id, err = s.Store.SubjectByEmail(ctx, s.Keys.EmailKey(login))
+		emailKey = s.Keys.EmailKey(login)
+		owners, err := s.Store.AddressOwners(ctx, emailKey)
+		if err != nil {
+			return SignedIn{}, err
+		}
+		// The account that proved the address; else the registration waiting to prove it, so
+		// that its owner, with its password, is told to verify first.
+		id = cmp.Or(owners.Owner, owners.Pending)
 	} else {
-		id, err = s.Store.SubjectByUsername(ctx, s.Keys.UsernameKey(login))
-	}
-	if err != nil && !isNotFound(err) {
-		return SignedIn{}, err
+		var err error
+		if id, err = s.Store.SubjectByUsername(ctx, s.Keys.UsernameKey(login)); err != nil && !isNotFound(err) {
+			return SignedIn{}, err
+		}
 	}
 	// All attempts on one account, from anywhere, by e-mail or username alike; a login with no
 	// account is counted the same way, so the limit cannot tell which logins exist.
@@ -83,18 +84,13 @@ func (s *SessionManager) SignIn(ctx context.Context, in SignInInput, clientIP st
 		return SignedIn{}, err
 	}
 	if id == "" {
-		password.Check(in.Password, password.DummyHash())
-		return SignedIn{}, errSignIn
+		id = privacy.NewSubjectID() // nobody's: the same read and hash as for an account
 	}
 	rec, err := s.Store.Login(ctx, id)
-	if isNotFound(err) {
-		password.Check(in.Password, password.DummyHash())
-		return SignedIn{}, errSignIn
-	}
-	if err != nil {
+	if err != nil && !isNotFound(err) {
 		return SignedIn{}, err
 	}
-	if !password.Check(in.Password, rec.PasswordHash) {
+	if !checkPassword(in.Password, rec.PasswordHash) {
 		return SignedIn{}, errSignIn
 	}
 	// The password is right: from here on the answer may say what the account needs.
@@ -102,9 +98,9 @@ func (s *SessionManager) SignIn(ctx context.Context, in SignInInput, clientIP st
 	switch a.Status {
 	case privacy.StatusUnverified:
 		// A new code at most as often as "send a new code" allows: each one mails the address.
-		err := s.Limiter.Allow(ctx, "resend-email", privacy.CanonicalEmail(a.Profile.Email), s.Limits.ResendPerEmail)
+		err := s.Limiter.Allow(ctx, "resend-email", privacy.MailboxKey(a.Profile.Email), s.Limits.ResendPerEmail)
 		if err == nil {
-			err = s.Codes.SendNewCode(ctx, a)
+			err = s.enqueue(ctx, Job{Kind: JobResend, EmailKey: a.EmailKey})
 		}
 		msg := "Verify your e-mail address first: we have sent you a new code."
 		switch {
@@ -119,6 +115,16 @@ func (s *SessionManager) SignIn(ctx context.Context, in SignInInput, clientIP st
 	case privacy.StatusActive:
 	default: // being erased
 		return SignedIn{}, errSignIn
+	}
+	if emailKey != "" && emailKey != a.EmailKey {
+		return SignedIn{}, errSignIn
+	}
+	if password.NeedsRehash(rec.PasswordHash) {
+		// Made with weaker parameters than today's: stronger now, while the password is at hand.
+		// A failure here costs nothing but the upgrade, so it does not fail the sign-in.
+		if err := s.Store.Rehash(ctx, id, rec.PasswordHash, password.Hash(in.Password, s.Config.Argon2)); err != nil {
+			logged("password rehash failed", id, "err", err)
+		}
 	}
 	token := privacy.NewToken()
 	now := s.Now()
@@ -161,5 +167,5 @@ func (s *SessionManager) SignOut(ctx context.Context, c Caller) error {
 // SignOutEverywhere revokes every session of the caller.
 func (s *SessionManager) SignOutEverywhere(ctx context.Context, c Caller) error {
 	logged("signed out everywhere", c.Subject)
-	return s.Store.DeleteSessions(ctx, c.Subject)
+	return s.Store.DeleteSessions(ctx, c.Subject, "")
 }

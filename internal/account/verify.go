@@ -5,21 +5,24 @@ import (
 	"errors"
 	"strings"
 
-	"github.com/privacyportal/portal/internal/mail"
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
-// Verifier proves addresses: it checks codes and links, and sends new codes.
+// Verifier proves addresses: it checks codes and links, and has new codes sent.
 type Verifier struct {
 	*Env
 	Store VerificationStore
 }
 
-// VerifyInput verifies an e-mail address with a code, or with the mailed link's token.
+// VerifyInput proves an address: the code from the mail with the address, or the mailed
+// link's token; either way with the password chosen at registration, so that proving an
+// address can only activate the credentials its owner chose (a code mailed for a stranger's
+// registration of the same address activates nothing without the stranger's password).
 type VerifyInput struct {
-	Email string `json:"email"`
-	Code  string `json:"code"`
-	Token string `json:"token"`
+	Email    string `json:"email"`
+	Code     string `json:"code"`
+	Token    string `json:"token"`
+	Password string `json:"password"`
 }
 
 // splitToken splits "<subject id>.<secret>".
@@ -34,24 +37,26 @@ func splitToken(t string) (privacy.SubjectID, string, bool) {
 // validCode reports whether s is a 6-digit code.
 func validCode(s string) bool { return len(s) == 6 && strings.Trim(s, "0123456789") == "" }
 
-// Verify checks a code (or link) and marks the address verified. Codes are single use, expire,
-// and die after MaxCodeAttempts wrong tries.
+// Verify checks a code (or link) and the password, and marks the address verified. Every limit
+// is counted before anything is compared. A registration, an address with none and a wrong
+// password answer alike and do the same work (one look-up, one read, one password hash, one
+// attempt counted), so the form tells nobody which addresses have registrations.
 func (s *Verifier) Verify(ctx context.Context, in VerifyInput, clientIP string) error {
 	if err := s.Limiter.Allow(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
 		return err
 	}
+	byToken := in.Token != ""
+	invalid := errCodeOrPassword
 	var id privacy.SubjectID
-	var hash string
-	switch {
-	case in.Token != "":
-		var secret string
+	var secret, email string
+	if byToken {
 		var ok bool
 		if id, secret, ok = splitToken(in.Token); !ok {
 			return errInvalidLink
 		}
-		hash = s.Keys.SecretHash(privacy.DomainToken, id, string(privacy.VerifyEmail), secret)
-	default:
-		email := privacy.NormalizeEmail(in.Email)
+		invalid = privacy.FieldError("token", "This link is not valid any more, or the password is not right. A link works once, for a limited time: ask for a new code if it has expired.")
+	} else {
+		email = privacy.NormalizeEmail(in.Email)
 		if err := privacy.ValidateEmail("email", email); err != nil {
 			return err
 		}
@@ -59,18 +64,16 @@ func (s *Verifier) Verify(ctx context.Context, in VerifyInput, clientIP string) 
 		if !validCode(in.Code) {
 			return privacy.FieldError("code", "is the 6-digit number from the mail")
 		}
-		var err error
-		id, err = s.Store.SubjectByEmail(ctx, s.Keys.EmailKey(email))
-		if isNotFound(err) {
-			return errInvalidCode
-		}
-		if err != nil {
-			return err
-		}
-		hash = s.Keys.SecretHash(privacy.DomainCode, id, string(privacy.VerifyEmail), in.Code)
+	}
+	if in.Password == "" {
+		return privacy.FieldError("password", "is required: the password you chose when you registered")
+	}
+	id, err := s.codeSubject(ctx, s.Store, email, clientIP, id, func(o privacy.AddressOwners) privacy.SubjectID { return o.Pending })
+	if err != nil {
+		return err
 	}
 	for range 3 {
-		err := s.verifyOnce(ctx, id, hash, in.Token != "")
+		err := s.verifyOnce(ctx, id, in, secret, invalid)
 		if !errors.Is(err, privacy.ErrChanged) {
 			return err
 		}
@@ -78,53 +81,47 @@ func (s *Verifier) Verify(ctx context.Context, in VerifyInput, clientIP string) 
 	return privacy.Errorf(privacy.Conflict, "Your account changed while we checked the code. Please try again.")
 }
 
-// verifyOnce reads the account and consumes the verification; privacy.ErrChanged means a
+// verifyOnce reads the registration and consumes its verification; privacy.ErrChanged means a
 // guardian's decision landed in between, and the caller tries again with a fresh read.
-func (s *Verifier) verifyOnce(ctx context.Context, id privacy.SubjectID, hash string, byToken bool) error {
-	invalid := errInvalidCode
-	if byToken {
-		invalid = errInvalidLink
-	}
-	a, err := s.Store.Account(ctx, id)
-	if isNotFound(err) {
-		return invalid
-	}
-	if err != nil {
+func (s *Verifier) verifyOnce(ctx context.Context, id privacy.SubjectID, in VerifyInput, secret string, invalid error) error {
+	p, err := s.Store.Pending(ctx, id)
+	if err != nil && !isNotFound(err) {
 		return err
 	}
-	v, err := s.Store.Verification(ctx, id, privacy.VerifyEmail)
-	if isNotFound(err) {
-		return invalid
-	}
-	if err != nil {
-		return err
-	}
-	if !v.Usable(s.Now()) || a.Status == privacy.StatusErasing {
-		return invalid
-	}
-	if !privacy.Equal(hash, v.CodeHash) && !privacy.Equal(hash, v.TokenHash) {
-		if byToken {
-			return invalid
+	passwordOK := checkPassword(in.Password, p.PasswordHash)
+	v := p.Verification
+	secretOK := false
+	if v != nil {
+		if secret != "" {
+			secretOK = privacy.Equal(s.Keys.SecretHash(privacy.DomainToken, id, string(privacy.VerifyEmail), secret), v.TokenHash)
+		} else {
+			secretOK = privacy.Equal(s.Keys.SecretHash(privacy.DomainCode, id, string(privacy.VerifyEmail), in.Code), v.CodeHash)
 		}
-		// The answer does not say how many tries are left: an address with no pending code
-		// answers exactly the same, so the form cannot be used to find registrations.
+	}
+	if !secretOK || !passwordOK || !v.Usable(s.Now()) || p.Account.Status == privacy.StatusErasing {
+		// A wrong password counts against the code too: the code is the address owner's,
+		// and guessing passwords with it must end as soon as guessing codes would.
 		if _, err := s.Store.FailVerification(ctx, id, privacy.VerifyEmail); err != nil && !errors.Is(err, privacy.ErrStale) {
 			return err
 		}
-		// Re-sent codes start their attempt count again; this bounds guesses across them.
-		if err := s.Limiter.Allow(ctx, "wrong-codes", string(id), s.Limits.WrongCodesPerAccount); err != nil {
-			return err
-		}
 		return invalid
 	}
+	a := p.Account
 	status := privacy.DeriveStatus(a.Profile.AgeGroup, true, a.GuardianConfirmed)
-	switch err := s.Store.VerifyEmail(ctx, id, v, a.GuardianConfirmed, status, s.audit(actionEmailVerified, "email")); {
+	switch err := s.Store.VerifyEmail(ctx, id, *v, a.GuardianConfirmed, status, s.audit(actionEmailVerified, "email")); {
 	case errors.Is(err, privacy.ErrStale):
 		return invalid
+	case errors.Is(err, privacy.ErrEmailTaken):
+		return privacy.FieldError("email", "This address has an account already, made meanwhile: sign in to it, or reset its password.")
 	case err != nil:
 		return err
 	}
 	logged("e-mail verified", id)
+	if status == privacy.StatusPending {
+		// Only now that the child has proved their address is their guardian asked: nobody can
+		// make the portal mail a guardian for an address they do not hold.
+		return s.enqueue(ctx, Job{Kind: JobGuardianRequest, Subject: id})
+	}
 	return nil
 }
 
@@ -133,45 +130,8 @@ type ResendInput struct {
 	Email string `json:"email"`
 }
 
-// Resend mails a new code to an unverified account. It answers alike for every address.
+// Resend has a new code mailed for the address's registration, if it has one. It answers
+// alike and does the same work for every address: the worker finds out.
 func (s *Verifier) Resend(ctx context.Context, in ResendInput, clientIP string) error {
-	if err := s.Limiter.Allow(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
-		return err
-	}
-	email := privacy.NormalizeEmail(in.Email)
-	if err := privacy.ValidateEmail("email", email); err != nil {
-		return err
-	}
-	if err := s.Limiter.Allow(ctx, "resend-email", privacy.CanonicalEmail(email), s.Limits.ResendPerEmail); err != nil {
-		return err
-	}
-	id, err := s.Store.SubjectByEmail(ctx, s.Keys.EmailKey(email))
-	if isNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	a, err := s.Store.Account(ctx, id)
-	if isNotFound(err) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	if a.EmailVerified {
-		return nil
-	}
-	return s.SendNewCode(ctx, a)
-}
-
-// SendNewCode replaces the account's verification with a new code and mails it.
-func (s *Verifier) SendNewCode(ctx context.Context, a privacy.Account) error {
-	v, code, token := s.newVerification(a.SubjectID, privacy.VerifyEmail)
-	if err := s.Store.PutVerification(ctx, a.SubjectID, v); err != nil {
-		return err
-	}
-	return s.send(ctx, mail.Message{To: a.Profile.Email, Locale: a.Profile.Locale, Kind: mail.VerifyEmail, Data: mail.Data{
-		Name: a.Profile.Name, Code: code, Link: s.link(a.Profile.Locale, "/verify/", token), Minutes: s.codeMinutes(),
-	}})
+	return s.enqueueForAddress(ctx, JobResend, in.Email, clientIP, "resend-email", s.Limits.ResendPerEmail)
 }

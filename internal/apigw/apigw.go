@@ -44,6 +44,7 @@ var status = map[privacy.Code]int{
 	privacy.NotAllowed:   http.StatusMethodNotAllowed,
 	privacy.Conflict:     http.StatusConflict,
 	privacy.TooLarge:     http.StatusRequestEntityTooLarge,
+	privacy.Unsupported:  http.StatusUnsupportedMediaType,
 	privacy.RateLimited:  http.StatusTooManyRequests,
 	privacy.Internal:     http.StatusInternalServerError,
 }
@@ -181,14 +182,13 @@ func tooLarge() error {
 	return &privacy.Error{Code: privacy.TooLarge, Message: fmt.Sprintf("The request body must be at most %d bytes.", MaxBodyBytes)}
 }
 
-// DecodeJSON decodes a JSON object body into v strictly: the content type must be JSON, the
-// body one object, and every field known to v. Errors name the field at fault.
+// DecodeJSON decodes a JSON object body into v strictly: the content type must be JSON (a
+// body without one is refused: a cross-site form can send text/plain, never JSON), the body
+// one object, and every field known to v. Errors name the field at fault.
 func DecodeJSON(req *Request, v any) error {
-	if ct := Header(req, "Content-Type"); ct != "" {
-		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
-			return privacy.FieldError("Content-Type", "must be application/json")
-		}
+	mt, _, err := mime.ParseMediaType(Header(req, "Content-Type"))
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		return &privacy.Error{Code: privacy.Unsupported, Field: "Content-Type", Message: "must be application/json"}
 	}
 	b, err := Body(req)
 	if err != nil {

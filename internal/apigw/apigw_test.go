@@ -35,8 +35,10 @@ func TestDecodeJSON(t *testing.T) {
 		{"problem+json is JSON too", "application/merge-patch+json", `{"name":"Ada"}`, false, "", ""},
 		{"base64 body", "application/json", base64.StdEncoding.EncodeToString([]byte(`{"name":"Ada"}`)), true, "", ""},
 		{"bad base64", "application/json", "%%%", true, privacy.Invalid, "body"},
-		{"form content type", "application/x-www-form-urlencoded", `name=Ada`, false, privacy.Invalid, "Content-Type"},
-		{"garbage content type", ";;;", `{}`, false, privacy.Invalid, "Content-Type"},
+		{"form content type", "application/x-www-form-urlencoded", `name=Ada`, false, privacy.Unsupported, "Content-Type"},
+		{"text a cross-site form can send", "text/plain", `{"name":"Ada"}`, false, privacy.Unsupported, "Content-Type"},
+		{"no content type", "", `{"name":"Ada"}`, false, privacy.Unsupported, "Content-Type"},
+		{"garbage content type", ";;;", `{}`, false, privacy.Unsupported, "Content-Type"},
 		{"empty", "application/json", ``, false, privacy.Invalid, "body"},
 		{"whitespace", "application/json", " \n ", false, privacy.Invalid, "body"},
 		{"truncated", "application/json", `{"name":"Ada"`, false, privacy.Invalid, "body"},
@@ -149,10 +151,10 @@ func FuzzDecodeJSON(f *testing.F) {
 		if !errors.As(err, &e) {
 			t.Fatalf("non-application error %T: %v", err, err)
 		}
-		if e.Code != privacy.Invalid && e.Code != privacy.TooLarge {
+		if e.Code != privacy.Invalid && e.Code != privacy.TooLarge && e.Code != privacy.Unsupported {
 			t.Fatalf("code %q for bad input: %v", e.Code, err)
 		}
-		if e.Code == privacy.Invalid && e.Field == "" {
+		if (e.Code == privacy.Invalid || e.Code == privacy.Unsupported) && e.Field == "" {
 			t.Fatalf("invalid input error names no field: %v", err)
 		}
 		if st := apigw.Status(e.Code); st < 400 || st > 499 {

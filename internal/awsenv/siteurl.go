@@ -2,34 +2,52 @@ package awsenv
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"net"
+	"net/url"
 	"strings"
-
-	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
-// GetParameterAPI is the part of the SSM client SiteURL uses.
-type GetParameterAPI interface {
-	GetParameter(ctx context.Context, in *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
+// SiteURLKey is where the deploy writes the portal's address into the site bucket, as
+// {"url": "https://..."}. Without a custom domain the address is CloudFront's, known only once
+// the stack exists; naming the distribution in the functions' environment would be a circular
+// reference (the distribution depends on the API, which depends on the functions).
+const SiteURLKey = "portal.json"
+
+// Source reads a file of the published site.
+type Source interface {
+	Get(ctx context.Context, key string) ([]byte, error)
 }
 
-// SiteURL returns the portal's origin for mailed links: SITE_URL when the stack has a custom
-// domain (or in the local cloud), else the SSM parameter the stack writes CloudFront's domain
-// to. A function cannot be given CloudFront's domain directly: the distribution depends on
-// the API, which depends on the functions, so the reference would be circular.
-func SiteURL(ctx context.Context, siteURL, parameter string, client GetParameterAPI) (string, error) {
-	if siteURL != "" {
-		return strings.TrimRight(siteURL, "/"), nil
+// SiteURL returns the portal's origin for mailed links and the Origin check: siteURL when the
+// stack has a custom domain, else what the deploy wrote to SiteURLKey. It must be https, but
+// for a loopback host (the local cloud's gateway).
+func SiteURL(ctx context.Context, siteURL string, site Source) (string, error) {
+	if siteURL == "" {
+		b, err := site.Get(ctx, SiteURLKey)
+		if err != nil {
+			return "", fmt.Errorf("read the site's address (%s): %w", SiteURLKey, err)
+		}
+		var doc struct {
+			URL string `json:"url"`
+		}
+		if err := json.Unmarshal(b, &doc); err != nil {
+			return "", fmt.Errorf("%s: %w", SiteURLKey, err)
+		}
+		siteURL = doc.URL
 	}
-	if parameter == "" {
-		return "", fmt.Errorf("neither SITE_URL nor SITE_URL_PARAMETER is set")
+	u, err := url.Parse(siteURL)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname()))) {
+		return "", fmt.Errorf("the site's address %q is not an https URL", siteURL)
 	}
-	out, err := client.GetParameter(ctx, &ssm.GetParameterInput{Name: &parameter})
-	if err != nil {
-		return "", fmt.Errorf("read site URL parameter: %w", err)
+	return strings.TrimRight(siteURL, "/"), nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
 	}
-	if out.Parameter == nil || out.Parameter.Value == nil || !strings.HasPrefix(*out.Parameter.Value, "https://") {
-		return "", fmt.Errorf("site URL parameter %s holds no https URL", parameter)
-	}
-	return strings.TrimRight(*out.Parameter.Value, "/"), nil
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
 }

@@ -7,7 +7,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/privacyportal/portal/internal/privacy"
 )
@@ -31,24 +30,44 @@ func (t *txn) claimUsername(usernameKey string, id privacy.SubjectID, now time.T
 		Item{":now": n(now.Unix())}, privacy.ErrUsernameTaken)
 }
 
-// claimEmail adds the e-mail look-up for id, if the address has none, to t.
+// claimEmail adds the e-mail look-up for id, if the address has none, to t. Only an account
+// that proved the address holds it.
 func (t *txn) claimEmail(emailKey string, id privacy.SubjectID) {
 	t.putIf(lookupItem{PK: EmailLookupPK(emailKey), SK: LookupSK, SubjectID: string(id)}, "attribute_not_exists(PK)", nil, privacy.ErrEmailTaken)
 }
 
-// ReserveUsername holds a free username until a time without giving it to anyone. A
-// registration that lost its address to an existing account reserves the username it asked
-// for, exactly as a successful one would hold it, so trying a known-taken username with an
-// address cannot tell whether the address has an account.
-func (st *Store) ReserveUsername(ctx context.Context, usernameKey string, until, now time.Time) error {
-	_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
-		TableName:                 &st.Table,
-		Item:                      marshal(lookupItem{PK: UsernameLookupPK(usernameKey), SK: LookupSK, ExpiresAt: until.Unix()}),
-		ConditionExpression:       aws.String(freeUsername),
-		ExpressionAttributeValues: map[string]types.AttributeValue{":now": n(now.Unix())},
+// PendingSK is the sort key, beside an address's look-up, of the registration waiting to
+// prove the address: there is at most one, and a new registration replaces it.
+const PendingSK = "PENDING"
+
+// AddressOwners reads who an address belongs to: both items of its partition in one Query.
+func (st *Store) AddressOwners(ctx context.Context, emailKey string) (privacy.AddressOwners, error) {
+	items, err := st.query(ctx, "PK = :pk", Item{":pk": s(EmailLookupPK(emailKey))})
+	if err != nil {
+		return privacy.AddressOwners{}, err
+	}
+	var out privacy.AddressOwners
+	for _, it := range items {
+		switch attr(it, "SK") {
+		case LookupSK:
+			out.Owner = privacy.SubjectID(attr(it, "subjectId"))
+		case PendingSK:
+			out.Pending = privacy.SubjectID(attr(it, "subjectId"))
+		}
+	}
+	return out, nil
+}
+
+// deleteLookupIfOurs deletes a look-up item if it still names id: an erasure must never take
+// an address or a username that has passed to someone else since.
+func (st *Store) deleteLookupIfOurs(ctx context.Context, pk, sk string, id privacy.SubjectID) error {
+	_, err := st.Client.DeleteItem(ctx, &ddb.DeleteItemInput{
+		TableName: &st.Table, Key: key(pk, sk),
+		ConditionExpression:       aws.String("subjectId = :id"),
+		ExpressionAttributeValues: Item{":id": s(string(id))},
 	})
 	if err != nil && !isConditionFailed(err) {
-		return fmt.Errorf("reserve username: %w", err)
+		return fmt.Errorf("delete look-up: %w", err)
 	}
 	return nil
 }

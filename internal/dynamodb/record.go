@@ -15,8 +15,9 @@ import (
 // except verifications and guardian requests, which the services check themselves so that an
 // expired code answers like a wrong one.
 type decoded struct {
-	rec   privacy.Record
-	found bool
+	rec          privacy.Record
+	passwordHash string
+	found        bool
 }
 
 func decode(items []Item, now time.Time) (decoded, error) {
@@ -33,7 +34,12 @@ func decode(items []Item, now time.Time) (decoded, error) {
 				r.Account, d.found = p.account(), true
 			}
 		case KindCredential:
-			// The password hash is not part of the record: nothing that shows it needs it.
+			// The password hash is not part of the record: nothing that shows the record
+			// needs it, and only Editable hands it on.
+			var c credentialItem
+			if err = attributevalue.UnmarshalMap(it, &c); err == nil {
+				d.passwordHash = c.PasswordHash
+			}
 		case KindGuardian:
 			var g guardianItem
 			if err = attributevalue.UnmarshalMap(it, &g); err == nil {
@@ -90,10 +96,11 @@ func (st *Store) Record(ctx context.Context, id privacy.SubjectID, now time.Time
 	return d.rec, nil
 }
 
-// Editable returns what a correction needs to validate: the account, its optional values
-// (the sort keys OPTIONAL#... up to PROFILE) and its consent ledger (CONSENT#...).
+// Editable returns what a correction needs to validate: the account, its password hash and
+// optional values (the sort keys CREDENTIAL up to PROFILE) and its consent ledger
+// (CONSENT#...).
 func (st *Store) Editable(ctx context.Context, id privacy.SubjectID) (privacy.Editable, error) {
-	items, err := st.between(ctx, id, prefix(KindOptional), string(KindProfile))
+	items, err := st.between(ctx, id, string(KindCredential), string(KindProfile))
 	if err != nil {
 		return privacy.Editable{}, err
 	}
@@ -108,5 +115,5 @@ func (st *Store) Editable(ctx context.Context, id privacy.SubjectID) (privacy.Ed
 	if !d.found {
 		return privacy.Editable{}, errNoAccount
 	}
-	return privacy.Editable{Account: d.rec.Account, Optional: d.rec.Optional, Consents: d.rec.Consents}, nil
+	return privacy.Editable{Account: d.rec.Account, PasswordHash: d.passwordHash, Optional: d.rec.Optional, Consents: d.rec.Consents}, nil
 }

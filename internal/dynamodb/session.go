@@ -58,15 +58,17 @@ func (st *Store) DeleteSession(ctx context.Context, id privacy.SubjectID, tokenH
 	return nil
 }
 
-// DeleteSessions revokes every session of a subject.
-func (st *Store) DeleteSessions(ctx context.Context, id privacy.SubjectID) error {
+// DeleteSessions revokes every session of a subject but the one whose token hash is keep.
+func (st *Store) DeleteSessions(ctx context.Context, id privacy.SubjectID, keep string) error {
 	items, err := st.ofKind(ctx, id, KindSession)
 	if err != nil {
 		return err
 	}
 	keys := make([]Item, 0, len(items))
 	for _, it := range items {
-		keys = append(keys, key(attr(it, "PK"), attr(it, "SK")))
+		if sk := attr(it, "SK"); keep == "" || sk != SortKey(KindSession, keep) {
+			keys = append(keys, key(attr(it, "PK"), sk))
+		}
 	}
 	return st.batchDelete(ctx, keys)
 }

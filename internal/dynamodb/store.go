@@ -14,6 +14,7 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/privacyportal/portal/internal/account"
+	"github.com/privacyportal/portal/internal/keyring"
 	"github.com/privacyportal/portal/internal/ratelimit"
 )
 
@@ -43,5 +44,8 @@ var (
 	_ account.ProfileStore      = (*Store)(nil)
 	_ account.GuardianStore     = (*Store)(nil)
 	_ account.SweepStore        = (*Store)(nil)
+	_ account.PasswordStore     = (*Store)(nil)
+	_ account.MailStore         = (*Store)(nil)
 	_ ratelimit.Counter         = (*Store)(nil)
+	_ keyring.Ciphertexts       = (*Store)(nil)
 )

@@ -7,11 +7,13 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
 	"github.com/privacyportal/portal/infra/localcloud"
 	"github.com/privacyportal/portal/internal/dynamodb"
@@ -57,8 +59,26 @@ func registration(email, username string) privacy.Registration {
 		Consents:     []privacy.ConsentEntry{privacy.Grant("profile.mobile", privacy.SourceRegistration, "1.0", now)},
 		Audit:        privacy.AuditEntry{At: now, Action: "account.registered", Fields: []string{"name", "email"}},
 		PasswordHash: "$argon2id$test",
-		Verification: privacy.Verification{Kind: privacy.VerifyEmail, CodeHash: "code", TokenHash: "token", ExpiresAt: now.Add(time.Hour)},
 		SweepAt:      now.Add(time.Hour),
+	}
+}
+
+// code is the verification the tests mail for a registration.
+var code = privacy.Verification{Kind: privacy.VerifyEmail, CodeHash: "code", TokenHash: "token", ExpiresAt: time.Now().Add(time.Hour)}
+
+// mustRegister writes a registration (replacing the address's pending one) with a code.
+func mustRegister(t *testing.T, st *dynamodb.Store, r privacy.Registration) {
+	t.Helper()
+	owners, err := st.AddressOwners(context.Background(), r.Account.EmailKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Replaces = owners.Pending
+	if err := st.Register(context.Background(), r); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	if err := st.PutVerification(context.Background(), r.Account.SubjectID, code); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -71,11 +91,13 @@ func partitionSize(t *testing.T, id privacy.SubjectID) int {
 	return len(items)
 }
 
-func TestRegisterKeepsAddressesAndUsernamesUniqueUnderConcurrency(t *testing.T) {
+func TestRegistrationsOfOneAddressReplaceEachOtherAndUsernamesStayUnique(t *testing.T) {
 	st := newStore()
 	ctx := context.Background()
 	email := fmt.Sprintf("race-%d@example.com", time.Now().UnixNano())
-	const n = 24
+	// Registrations that read "no pending registration" at once: exactly one is written; the
+	// others are told the address changed meanwhile, to read again and replace it.
+	const n = 16
 	var wg sync.WaitGroup
 	results := make(chan error, n)
 	for i := range n {
@@ -85,31 +107,83 @@ func TestRegisterKeepsAddressesAndUsernamesUniqueUnderConcurrency(t *testing.T) 
 	}
 	wg.Wait()
 	close(results)
-	ok, taken := 0, 0
+	ok, changed := 0, 0
 	for err := range results {
 		switch {
 		case err == nil:
 			ok++
-		case errors.Is(err, privacy.ErrEmailTaken):
-			taken++
+		case errors.Is(err, privacy.ErrChanged):
+			changed++
 		default:
 			t.Errorf("unexpected error: %v", err)
 		}
 	}
-	if ok != 1 || taken != n-1 {
-		t.Errorf("%d registrations of one address: %d succeeded, %d refused as taken; want 1 and %d", n, ok, taken, n-1)
+	if ok != 1 || changed != n-1 {
+		t.Errorf("%d registrations of one address at once: %d written, %d told to read again; want 1 and %d", n, ok, changed, n-1)
 	}
+	key := "e-" + email
+	first, _ := st.AddressOwners(ctx, key)
+	second := registration(email, fmt.Sprintf("second%d", time.Now().UnixNano()))
+	second.Replaces = first.Pending
+	if err := st.Register(ctx, second); err != nil {
+		t.Fatalf("replacing the pending registration: %v", err)
+	}
+	if owners, _ := st.AddressOwners(ctx, key); owners.Pending != second.Account.SubjectID || owners.Owner != "" {
+		t.Errorf("owners after the replacement: %+v", owners)
+	}
+	if a, _ := st.Account(ctx, first.Pending); a.Status != privacy.StatusErasing {
+		t.Errorf("the replaced registration is %s, want claimed for erasure", a.Status)
+	}
+	stale := registration(email, fmt.Sprintf("stale%d", time.Now().UnixNano()))
+	stale.Replaces = first.Pending
+	if err := st.Register(ctx, stale); !errors.Is(err, privacy.ErrChanged) {
+		t.Errorf("replacing a registration replaced already: %v, want ErrChanged", err)
+	}
+
 	user := fmt.Sprintf("same%d", time.Now().UnixNano())
-	if err := st.Register(ctx, registration("one-"+user+"@example.com", user)); err != nil {
-		t.Fatal(err)
-	}
+	mustRegister(t, st, registration("one-"+user+"@example.com", user))
 	if err := st.Register(ctx, registration("two-"+user+"@example.com", user)); !errors.Is(err, privacy.ErrUsernameTaken) {
 		t.Errorf("second account with the username: %v, want ErrUsernameTaken", err)
 	}
-	// A taken username is reported even when the address is taken too: otherwise "username
-	// taken" would only ever appear for new addresses, and tell which ones have accounts.
-	if err := st.Register(ctx, registration(email, user)); !errors.Is(err, privacy.ErrUsernameTaken) {
-		t.Errorf("taken address and taken username: %v, want ErrUsernameTaken", err)
+	// A taken username is reported first, whatever the address's state.
+	r := registration(email, user)
+	r.Replaces = second.Account.SubjectID
+	if err := st.Register(ctx, r); !errors.Is(err, privacy.ErrUsernameTaken) {
+		t.Errorf("taken username on a busy address: %v, want ErrUsernameTaken", err)
+	}
+}
+
+func TestVerifyingGivesTheAddressToTheAccountOnce(t *testing.T) {
+	st := newStore()
+	ctx := context.Background()
+	email := fmt.Sprintf("own-%d@example.com", time.Now().UnixNano())
+	r := registration(email, fmt.Sprintf("own%d", time.Now().UnixNano()))
+	mustRegister(t, st, r)
+	id := r.Account.SubjectID
+	p, err := st.Pending(ctx, id)
+	if err != nil || p.PasswordHash != r.PasswordHash || p.Verification == nil || p.Verification.CodeHash != "code" || p.Account.SubjectID != id {
+		t.Fatalf("pending = %+v, %v", p, err)
+	}
+	audit := privacy.AuditEntry{At: time.Now(), Action: "email.verified"}
+	if err := st.VerifyEmail(ctx, id, *p.Verification, false, privacy.StatusActive, audit); err != nil {
+		t.Fatal(err)
+	}
+	owners, _ := st.AddressOwners(ctx, r.Account.EmailKey)
+	if owners.Owner != id || owners.Pending != "" {
+		t.Errorf("owners = %+v, want the account alone", owners)
+	}
+	// A registration of the address written meanwhile (a stranger's, say) cannot take it.
+	late := registration(email, fmt.Sprintf("late%d", time.Now().UnixNano()))
+	mustRegister(t, st, late)
+	if err := st.VerifyEmail(ctx, late.Account.SubjectID, code, false, privacy.StatusActive, audit); !errors.Is(err, privacy.ErrEmailTaken) {
+		t.Errorf("verifying an address another account proved: %v, want ErrEmailTaken", err)
+	}
+	// Erasing that registration leaves the owner's look-up alone.
+	if _, err := st.DeleteSubject(ctx, late.Account.SubjectID); err != nil {
+		t.Fatal(err)
+	}
+	if owners, _ := st.AddressOwners(ctx, r.Account.EmailKey); owners.Owner != id || owners.Pending != "" {
+		t.Errorf("owners after erasing the late registration: %+v", owners)
 	}
 }
 
@@ -118,10 +192,8 @@ func TestDeleteSubjectLeavesNothing(t *testing.T) {
 	ctx := context.Background()
 	email := fmt.Sprintf("gone-%d@example.com", time.Now().UnixNano())
 	r := registration(email, fmt.Sprintf("gone%d", time.Now().UnixNano()))
-	r.Guardian = &privacy.GuardianRequest{Email: "parent@example.com", TokenHash: "g", ExpiresAt: time.Now().Add(time.Hour)}
-	if err := st.Register(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	r.Guardian = &privacy.GuardianRequest{Email: "parent@example.com"}
+	mustRegister(t, st, r)
 	id := r.Account.SubjectID
 	if err := st.PutSession(ctx, id, privacy.Session{TokenHash: "s1", CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
 		t.Fatal(err)
@@ -129,34 +201,26 @@ func TestDeleteSubjectLeavesNothing(t *testing.T) {
 	if n := partitionSize(t, id); n < 7 {
 		t.Fatalf("partition has %d items before erasure, want profile, credential, verification, guardian, optional, consent, audit, session", n)
 	}
-	deleted, err := st.DeleteSubject(ctx, id)
-	if err != nil {
+	if _, err := st.DeleteSubject(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	if n := partitionSize(t, id); n != 0 {
 		t.Errorf("%d items left in the partition", n)
 	}
-	if _, err := st.SubjectByEmail(ctx, r.Account.EmailKey); privacy.ErrorCode(err) != privacy.NotFound {
-		t.Errorf("e-mail look-up survives: %v", err)
+	if owners, _ := st.AddressOwners(ctx, r.Account.EmailKey); owners != (privacy.AddressOwners{}) {
+		t.Errorf("the address still names %+v", owners)
 	}
 	if _, err := st.SubjectByUsername(ctx, r.Account.UsernameKey); privacy.ErrorCode(err) != privacy.NotFound {
 		t.Errorf("username look-up survives: %v", err)
 	}
-	if deleted < 10 {
-		t.Errorf("deleted %d items, want the partition and both look-ups", deleted)
-	}
-	if err := st.Register(ctx, registration(email, r.Account.Profile.Username)); err != nil {
-		t.Errorf("the address and username cannot be used again after erasure: %v", err)
-	}
+	mustRegister(t, st, registration(email, r.Account.Profile.Username))
 }
 
 func TestVerificationAttemptsStopAtTheLimitAndCodesWorkOnce(t *testing.T) {
 	st := newStore()
 	ctx := context.Background()
 	r := registration(fmt.Sprintf("v-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("v%d", time.Now().UnixNano()))
-	if err := st.Register(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	mustRegister(t, st, r)
 	id := r.Account.SubjectID
 	var wg sync.WaitGroup
 	var mu sync.Mutex
@@ -181,17 +245,20 @@ func TestVerificationAttemptsStopAtTheLimitAndCodesWorkOnce(t *testing.T) {
 		t.Errorf("12 concurrent wrong codes: %d counted, %d refused; want %d and %d", counted, stale, privacy.MaxCodeAttempts, 12-privacy.MaxCodeAttempts)
 	}
 	audit := privacy.AuditEntry{At: time.Now(), Action: "email.verified"}
-	if err := st.VerifyEmail(ctx, id, r.Verification, false, privacy.StatusActive, audit); !errors.Is(err, privacy.ErrStale) {
+	if err := st.VerifyEmail(ctx, id, code, false, privacy.StatusActive, audit); !errors.Is(err, privacy.ErrStale) {
 		t.Errorf("a code past the attempt limit verified: %v", err)
+	}
+	if _, err := st.FailVerification(ctx, privacy.NewSubjectID(), privacy.VerifyEmail); !errors.Is(err, privacy.ErrStale) {
+		t.Errorf("a wrong code for no one: %v, want ErrStale", err)
 	}
 
 	// A fresh code works exactly once, even when two requests race with it.
-	if err := st.PutVerification(ctx, id, r.Verification); err != nil {
+	if err := st.PutVerification(ctx, id, code); err != nil {
 		t.Fatal(err)
 	}
 	errs := make(chan error, 2)
 	for range 2 {
-		wg.Go(func() { errs <- st.VerifyEmail(ctx, id, r.Verification, false, privacy.StatusActive, audit) })
+		wg.Go(func() { errs <- st.VerifyEmail(ctx, id, code, false, privacy.StatusActive, audit) })
 	}
 	wg.Wait()
 	close(errs)
@@ -221,19 +288,20 @@ func TestVerificationAttemptsStopAtTheLimitAndCodesWorkOnce(t *testing.T) {
 func TestVerificationAndGuardianRaceEndActive(t *testing.T) {
 	st := newStore()
 	ctx := context.Background()
-	for i := range 8 {
+	for i := range 6 {
 		r := registration(fmt.Sprintf("race%d-%d@example.com", i, time.Now().UnixNano()), fmt.Sprintf("race%d-%d", i, time.Now().UnixNano()))
 		r.Account.Profile.AgeGroup = privacy.AgeChild
-		r.Guardian = &privacy.GuardianRequest{Email: "p@example.com", TokenHash: "g", ExpiresAt: time.Now().Add(time.Hour)}
-		if err := st.Register(ctx, r); err != nil {
+		r.Guardian = &privacy.GuardianRequest{Email: "p@example.com"}
+		mustRegister(t, st, r)
+		id := r.Account.SubjectID
+		if err := st.SetGuardianToken(ctx, id, "g", time.Now().Add(time.Hour)); err != nil {
 			t.Fatal(err)
 		}
-		id := r.Account.SubjectID
 		audit := privacy.AuditEntry{At: time.Now(), Action: "x"}
 		// Both sides read the account before either writes: each derives "pending".
 		var wg sync.WaitGroup
 		var verr, gerr error
-		wg.Go(func() { verr = st.VerifyEmail(ctx, id, r.Verification, false, privacy.StatusPending, audit) })
+		wg.Go(func() { verr = st.VerifyEmail(ctx, id, code, false, privacy.StatusPending, audit) })
 		wg.Go(func() {
 			gerr = st.ConfirmGuardian(ctx, id, "g", false, privacy.StatusPending, privacy.Grant(privacy.PurposeService, privacy.SourceGuardian, "1.0", time.Now()), audit)
 		})
@@ -247,6 +315,89 @@ func TestVerificationAndGuardianRaceEndActive(t *testing.T) {
 				t.Fatalf("unexpected %v", err)
 			}
 		}
+	}
+}
+
+func TestGuardianRequestsAreArmedDecidedAndForgotten(t *testing.T) {
+	st := newStore()
+	ctx := context.Background()
+	r := registration(fmt.Sprintf("g-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("g%d", time.Now().UnixNano()))
+	r.Account.Profile.AgeGroup = privacy.AgeChild
+	r.Guardian = &privacy.GuardianRequest{Email: "parent@example.com"}
+	mustRegister(t, st, r)
+	id := r.Account.SubjectID
+	if g, err := st.Guardian(ctx, id); err != nil || g.Email != "parent@example.com" || g.TokenHash != "" || !g.ExpiresAt.IsZero() {
+		t.Fatalf("a request not yet mailed: %+v %v", g, err)
+	}
+	if err := st.RefuseGuardian(ctx, id, ""); !errors.Is(err, privacy.ErrStale) {
+		t.Errorf("deciding with no token mailed: %v, want ErrStale", err)
+	}
+	until := time.Now().Add(time.Hour).Truncate(time.Second)
+	if err := st.SetGuardianToken(ctx, id, "tok", until); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RefuseGuardian(ctx, id, "wrong"); !errors.Is(err, privacy.ErrStale) {
+		t.Errorf("a wrong token: %v, want ErrStale", err)
+	}
+	if err := st.RefuseGuardian(ctx, id, "tok"); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := st.Guardian(ctx, id)
+	a, _ := st.Account(ctx, id)
+	if g.Decision != privacy.GuardianRefused || g.TokenHash != "" || a.Status != privacy.StatusErasing {
+		t.Errorf("after refusing: %+v, status %s", g, a.Status)
+	}
+	if err := st.RefuseGuardian(ctx, id, "tok"); !errors.Is(err, privacy.ErrStale) {
+		t.Errorf("the link used twice: %v, want ErrStale", err)
+	}
+	if err := st.SetGuardianToken(ctx, id, "again", until); !errors.Is(err, privacy.ErrStale) {
+		t.Errorf("arming a decided request: %v, want ErrStale", err)
+	}
+	if err := st.DeleteGuardian(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.Guardian(ctx, id); privacy.ErrorCode(err) != privacy.NotFound {
+		t.Errorf("the request after deleting it: %v", err)
+	}
+}
+
+func TestPasswordsAreReplacedOnceAndSessionsEnd(t *testing.T) {
+	st := newStore()
+	ctx := context.Background()
+	r := registration(fmt.Sprintf("p-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("p%d", time.Now().UnixNano()))
+	mustRegister(t, st, r)
+	id := r.Account.SubjectID
+	if err := st.Rehash(ctx, id, "not the hash", "x"); !errors.Is(err, privacy.ErrStale) {
+		t.Errorf("rehashing from a hash that is not there: %v, want ErrStale", err)
+	}
+	if err := st.Rehash(ctx, id, r.PasswordHash, "$argon2id$stronger"); err != nil {
+		t.Fatal(err)
+	}
+	reset := privacy.Verification{Kind: privacy.VerifyReset, CodeHash: "reset", ExpiresAt: time.Now().Add(time.Hour)}
+	if err := st.PutVerification(ctx, id, reset); err != nil {
+		t.Fatal(err)
+	}
+	audit := privacy.AuditEntry{At: time.Now(), Action: "password.reset"}
+	if err := st.SetPassword(ctx, id, "$argon2id$new", &reset, audit); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetPassword(ctx, id, "$argon2id$newer", &reset, audit); !errors.Is(err, privacy.ErrStale) {
+		t.Errorf("a reset code used twice: %v, want ErrStale", err)
+	}
+	if l, _ := st.Login(ctx, id); l.PasswordHash != "$argon2id$new" {
+		t.Errorf("hash = %q", l.PasswordHash)
+	}
+	for _, h := range []string{"keep", "a", "b"} {
+		if err := st.PutSession(ctx, id, privacy.Session{TokenHash: h, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.DeleteSessions(ctx, id, "keep"); err != nil {
+		t.Fatal(err)
+	}
+	rec, _ := st.Record(ctx, id, time.Now())
+	if len(rec.Sessions) != 1 || rec.Sessions[0].TokenHash != "keep" {
+		t.Errorf("sessions = %+v, want the kept one alone", rec.Sessions)
 	}
 }
 
@@ -276,9 +427,7 @@ func TestDueForSweepListsOnlyOverdueAccounts(t *testing.T) {
 	st := newStore()
 	ctx := context.Background()
 	r := registration(fmt.Sprintf("s-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("s%d", time.Now().UnixNano()))
-	if err := st.Register(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	mustRegister(t, st, r)
 	if due, err := st.DueForSweep(ctx, time.Now(), 1000); err != nil || containsID(due, r.Account.SubjectID) {
 		t.Errorf("due before its time: %v %v", due, err)
 	}
@@ -307,32 +456,42 @@ func TestHitEnforcesTheWindow(t *testing.T) {
 	}
 }
 
-func TestUsernameReservationsHoldUntilTheyExpire(t *testing.T) {
+// A retired registration keeps only its username, as a reservation that holds until its time
+// and then frees the name (DynamoDB Local never deletes it by TTL).
+func TestRetiredRegistrationsHoldTheirUsernameUntilTheirTime(t *testing.T) {
 	st := newStore()
 	ctx := context.Background()
 	now := time.Now()
 	user := fmt.Sprintf("held%d", now.UnixNano())
 	r := registration(fmt.Sprintf("held-%d@example.com", now.UnixNano()), user)
-	if err := st.ReserveUsername(ctx, r.Account.UsernameKey, now.Add(time.Hour), now); err != nil {
+	mustRegister(t, st, r)
+	if err := st.Retire(ctx, r.Account.SubjectID, now.Add(time.Hour)); err != nil {
 		t.Fatal(err)
+	}
+	if n := partitionSize(t, r.Account.SubjectID); n != 0 {
+		t.Errorf("a retired registration keeps %d items", n)
+	}
+	if owners, _ := st.AddressOwners(ctx, r.Account.EmailKey); owners.Pending != "" {
+		t.Errorf("a retired registration still waits for its address: %+v", owners)
 	}
 	if _, err := st.SubjectByUsername(ctx, r.Account.UsernameKey); privacy.ErrorCode(err) != privacy.NotFound {
 		t.Errorf("a reservation resolves to an account: %v", err)
 	}
-	if err := st.Register(ctx, r); !errors.Is(err, privacy.ErrUsernameTaken) {
+	if err := st.Register(ctx, registration(fmt.Sprintf("other-%d@example.com", now.UnixNano()), user)); !errors.Is(err, privacy.ErrUsernameTaken) {
 		t.Errorf("registering a reserved username: %v, want ErrUsernameTaken", err)
 	}
-	// Once a reservation has expired (DynamoDB Local never deletes it), the name is free.
 	old := fmt.Sprintf("old%d", now.UnixNano())
-	freed := registration(fmt.Sprintf("freed-%d@example.com", now.UnixNano()), old)
-	if err := st.ReserveUsername(ctx, freed.Account.UsernameKey, now.Add(-time.Minute), now.Add(-2*time.Hour)); err != nil {
+	expired := registration(fmt.Sprintf("exp-%d@example.com", now.UnixNano()), old)
+	mustRegister(t, st, expired)
+	if err := st.Retire(ctx, expired.Account.SubjectID, now.Add(-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
+	freed := registration(fmt.Sprintf("freed-%d@example.com", now.UnixNano()), old)
 	if err := st.Register(ctx, freed); err != nil {
 		t.Errorf("registering a username whose reservation expired: %v", err)
 	}
-	if id, err := st.SubjectByUsername(ctx, freed.Account.UsernameKey); err != nil || id != freed.Account.SubjectID {
-		t.Errorf("the freed username now resolves to %q, %v", id, err)
+	if err := st.Retire(ctx, privacy.NewSubjectID(), now); err != nil {
+		t.Errorf("retiring no one: %v", err)
 	}
 }
 
@@ -340,23 +499,19 @@ func TestMarkErasingStopsActivation(t *testing.T) {
 	st := newStore()
 	ctx := context.Background()
 	r := registration(fmt.Sprintf("er-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("er%d", time.Now().UnixNano()))
-	if err := st.Register(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	mustRegister(t, st, r)
 	id := r.Account.SubjectID
 	if err := st.MarkErasing(ctx, id); err != nil {
 		t.Fatal(err)
 	}
 	audit := privacy.AuditEntry{At: time.Now(), Action: "email.verified"}
-	if err := st.VerifyEmail(ctx, id, r.Verification, false, privacy.StatusActive, audit); !errors.Is(err, privacy.ErrChanged) {
+	if err := st.VerifyEmail(ctx, id, code, false, privacy.StatusActive, audit); !errors.Is(err, privacy.ErrChanged) {
 		t.Errorf("verifying an account being erased: %v, want ErrChanged", err)
 	}
 	// An active account cannot be claimed for erasure.
 	r2 := registration(fmt.Sprintf("er2-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("erb%d", time.Now().UnixNano()))
-	if err := st.Register(ctx, r2); err != nil {
-		t.Fatal(err)
-	}
-	if err := st.VerifyEmail(ctx, r2.Account.SubjectID, r2.Verification, false, privacy.StatusActive, audit); err != nil {
+	mustRegister(t, st, r2)
+	if err := st.VerifyEmail(ctx, r2.Account.SubjectID, code, false, privacy.StatusActive, audit); err != nil {
 		t.Fatal(err)
 	}
 	if err := st.MarkErasing(ctx, r2.Account.SubjectID); !errors.Is(err, privacy.ErrStale) {
@@ -373,7 +528,11 @@ type queries struct {
 
 func (q *queries) Query(ctx context.Context, in *ddb.QueryInput, optFns ...func(*ddb.Options)) (*ddb.QueryOutput, error) {
 	q.mu.Lock()
-	q.conds = append(q.conds, *in.KeyConditionExpression)
+	cond := *in.KeyConditionExpression
+	if pk, ok := in.ExpressionAttributeValues[":pk"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(pk.Value, dynamodb.SubjectPK("")) {
+		cond += " (a subject's partition)"
+	}
+	q.conds = append(q.conds, cond)
 	q.mu.Unlock()
 	return q.API.Query(ctx, in, optFns...)
 }
@@ -385,9 +544,7 @@ func TestReadsTakeOnlyTheSortKeysTheyNeed(t *testing.T) {
 	st := &dynamodb.Store{Client: q, Table: tables.Names["PortalTable"]}
 	ctx := context.Background()
 	r := registration(fmt.Sprintf("rd-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("rd%d", time.Now().UnixNano()))
-	if err := st.Register(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	mustRegister(t, st, r)
 	id := r.Account.SubjectID
 	for i := range 3 {
 		if err := st.PutSession(ctx, id, privacy.Session{TokenHash: fmt.Sprint("s", i), CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}); err != nil {
@@ -398,7 +555,7 @@ func TestReadsTakeOnlyTheSortKeysTheyNeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ed.Account.Profile.Email != r.Account.Profile.Email || ed.Optional["mobile"].Value != "+1 555 0100" || len(ed.Consents) != 1 || !ed.Consents[0].Granted {
+	if ed.Account.Profile.Email != r.Account.Profile.Email || ed.PasswordHash != r.PasswordHash || ed.Optional["mobile"].Value != "+1 555 0100" || len(ed.Consents) != 1 || !ed.Consents[0].Granted {
 		t.Errorf("editable = %+v", ed)
 	}
 	login, err := st.Login(ctx, id)
@@ -418,12 +575,15 @@ func TestReadsTakeOnlyTheSortKeysTheyNeed(t *testing.T) {
 		t.Errorf("an account never made: %v, want not found", err)
 	}
 	for _, c := range q.conds {
-		if c == "PK = :pk" {
+		if c == "PK = :pk (a subject's partition)" {
 			t.Errorf("a read took the whole partition (%d queries: %q)", len(q.conds), q.conds)
 		}
 	}
-	if len(q.conds) != 3 {
-		t.Errorf("%d queries, want 2 for the correction and 1 for the sign-in: %q", len(q.conds), q.conds)
+	if _, err := st.Pending(ctx, id); err != nil {
+		t.Fatal(err)
+	}
+	if len(q.conds) != 5 {
+		t.Errorf("%d queries, want 1 for the address, 2 for the correction, 1 for the sign-in and 1 for the verification: %q", len(q.conds), q.conds)
 	}
 	// The account page reads it all, by design (P15).
 	rec, err := st.Record(ctx, id, time.Now())
@@ -436,9 +596,7 @@ func TestSetSweepAtBringsAPendingAccountDue(t *testing.T) {
 	st := newStore()
 	ctx := context.Background()
 	r := registration(fmt.Sprintf("due-%d@example.com", time.Now().UnixNano()), fmt.Sprintf("due%d", time.Now().UnixNano()))
-	if err := st.Register(ctx, r); err != nil {
-		t.Fatal(err)
-	}
+	mustRegister(t, st, r)
 	id := r.Account.SubjectID
 	if err := st.SetSweepAt(ctx, id, time.Now().Add(-time.Minute)); err != nil {
 		t.Fatal(err)

@@ -95,15 +95,68 @@ func (t *txn) consumeVerification(id privacy.SubjectID, v privacy.Verification) 
 		Item{":code": s(v.CodeHash), ":max": n(privacy.MaxCodeAttempts)}, privacy.ErrStale)
 }
 
-// VerifyEmail consumes the e-mail verification and marks the address verified. status was
-// derived from guardianConfirmed as read; if a guardian's decision landed since, the write
-// fails with privacy.ErrChanged and the caller reads again, so the status never goes stale.
+// VerifyEmail consumes the e-mail verification, gives the address to the account (its
+// look-up; privacy.ErrEmailTaken if another account proved it first), ends its pending
+// registration and marks the address verified, in one transaction. status was derived from
+// guardianConfirmed as read; if a guardian's decision landed since, the write fails with
+// privacy.ErrChanged and the caller reads again, so the status never goes stale.
 func (st *Store) VerifyEmail(ctx context.Context, id privacy.SubjectID, v privacy.Verification, guardianConfirmed bool, status privacy.AccountStatus, audit privacy.AuditEntry) error {
+	a, err := st.Account(ctx, id)
+	if err != nil {
+		if privacy.ErrorCode(err) == privacy.NotFound {
+			return privacy.ErrStale
+		}
+		return err
+	}
 	t := st.txn()
 	t.consumeVerification(id, v)
+	t.claimEmail(a.EmailKey, id)
+	t.del(EmailLookupPK(a.EmailKey), PendingSK, "subjectId = :id", Item{":id": s(string(id))}, privacy.ErrStale)
 	t.settle(id, "emailVerified", "guardianConfirmed", guardianConfirmed, status)
 	t.put(newAuditItem(id, audit))
 	return st.commit(ctx, t)
+}
+
+// Pending reads what proving a registration's address needs: the sort keys from CREDENTIAL to
+// the verifications (the credential, the profile, the guardian request and optional fields
+// between them, and the verifications), never the audit trail or consents.
+func (st *Store) Pending(ctx context.Context, id privacy.SubjectID) (privacy.Pending, error) {
+	items, err := st.between(ctx, id, string(KindCredential), prefix(KindVerification)+"~")
+	if err != nil {
+		return privacy.Pending{}, err
+	}
+	var out privacy.Pending
+	found := false
+	for _, it := range items {
+		switch kind, suffix, _ := cutKind(attr(it, "SK")); kind {
+		case KindCredential:
+			var c credentialItem
+			if err := attributevalue.UnmarshalMap(it, &c); err != nil {
+				return privacy.Pending{}, fmt.Errorf("decode credential: %w", err)
+			}
+			out.PasswordHash = c.PasswordHash
+		case KindProfile:
+			var p profileItem
+			if err := attributevalue.UnmarshalMap(it, &p); err != nil {
+				return privacy.Pending{}, fmt.Errorf("decode profile: %w", err)
+			}
+			out.Account, found = p.account(), true
+		case KindVerification:
+			if privacy.VerificationKind(suffix) != privacy.VerifyEmail {
+				continue
+			}
+			var v verificationItem
+			if err := attributevalue.UnmarshalMap(it, &v); err != nil {
+				return privacy.Pending{}, fmt.Errorf("decode verification: %w", err)
+			}
+			ver := v.verification(privacy.VerifyEmail)
+			out.Verification = &ver
+		}
+	}
+	if !found {
+		return privacy.Pending{}, errNoAccount
+	}
+	return out, nil
 }
 
 // settle adds to t one step towards an active account: set the flag and the status derived

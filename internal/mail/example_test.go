@@ -22,7 +22,6 @@ func Example() {
 		Locale: "zh-CN",
 		Kind:   portalmail.VerifyEmail,
 		Data: portalmail.Data{
-			Name:    "Ada",
 			Code:    "482915",
 			Link:    "https://portal.example/verify/#token=abc",
 			Minutes: 15,
@@ -49,9 +48,9 @@ func Example() {
 	fmt.Println("Subject:", subject)
 	fmt.Println("Content-Type:", ctype)
 	// Output:
-	// Ada，您好：
+	// 您好：
 	//
-	// 我们收到一个请求，要为Privacy Portal的一个账户确认这个电子邮件地址。如果是您本人，请输入以下验证码：
+	// 有人用这个电子邮件地址在Privacy Portal注册了账户。如果是您本人，请输入以下验证码以及您设置的密码：
 	//
 	//     482915
 	//
@@ -60,7 +59,7 @@ func Example() {
 	// 您也可以打开以下链接：
 	// https://portal.example/verify/#token=abc
 	//
-	// 如果这不是您本人的操作，请忽略此邮件：没有验证码，这个地址就不会被确认。
+	// 如果这不是您本人的操作，请忽略此邮件：没有验证码，这个地址就不会被确认，注册的人也无法使用它。
 	//
 	// 此邮件由Privacy Portal发送。网站：https://portal.example/
 	// 如有疑问，请联系我们：privacy@portal.example

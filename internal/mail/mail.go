@@ -20,7 +20,9 @@ type Kind string
 // The portal's mails. The comment after each says which Data fields it uses; a required field
 // left empty makes Render fail rather than send a mail with a hole in it.
 const (
-	// VerifyEmail asks the owner of an address to confirm it. Data: Name, Code, Link, Minutes.
+	// VerifyEmail asks the owner of an address to confirm it for a registration. Data: Code,
+	// Link, Minutes. It carries nothing the registrant typed: the address has not said it
+	// wants mail from whoever typed it (a name could be an advertisement).
 	VerifyEmail Kind = "verify_email"
 	// AlreadyRegistered tells the owner of an account that someone tried to register with its
 	// address. Data: Name (the name on the existing account, never what the attempt sent),
@@ -40,6 +42,13 @@ const (
 	// new address. Data: Name, Contact (where to turn if it was not them; Operator.Contact when
 	// empty).
 	EmailChangeNotice Kind = "email_change_notice"
+	// PasswordReset gives the owner of an account a code and a link to set a new password.
+	// Data: Name, Code, Link, Minutes.
+	PasswordReset Kind = "password_reset"
+	// PasswordChanged tells the owner of an account that its password was changed or reset,
+	// and every other session ended. Data: Name, SignInLink (the page to reset it, if it was
+	// not them), Contact.
+	PasswordChanged Kind = "password_changed"
 )
 
 // Locales the portal writes mail in (the values of privacy.LocaleEnglish and
@@ -84,11 +93,13 @@ var needs = map[Kind]struct{ code, link, signIn, child, minutes, days bool }{
 	GuardianDecision:  {child: true},
 	EmailChangeVerify: {code: true, minutes: true},
 	EmailChangeNotice: {},
+	PasswordReset:     {code: true, link: true, minutes: true},
+	PasswordChanged:   {signIn: true},
 }
 
 // Kinds returns every kind of mail, for callers (and tests) that go through them all.
 func Kinds() []Kind {
-	return []Kind{VerifyEmail, AlreadyRegistered, GuardianConsent, GuardianDecision, EmailChangeVerify, EmailChangeNotice}
+	return []Kind{VerifyEmail, AlreadyRegistered, GuardianConsent, GuardianDecision, EmailChangeVerify, EmailChangeNotice, PasswordReset, PasswordChanged}
 }
 
 //go:embed templates/*.tmpl

@@ -42,12 +42,14 @@ func fullData() portalmail.Data {
 
 // uses lists the Data fields each kind shows; every other string field must not appear.
 var uses = map[portalmail.Kind][]string{
-	portalmail.VerifyEmail:       {"Name", "Code", "Link", "Minutes"},
+	portalmail.VerifyEmail:       {"Code", "Link", "Minutes"},
 	portalmail.AlreadyRegistered: {"Name", "SignInLink"},
 	portalmail.GuardianConsent:   {"ChildName", "Link", "Days"},
 	portalmail.GuardianDecision:  {"ChildName"},
-	portalmail.EmailChangeVerify: {"Name", "Code", "Minutes"},
+	portalmail.EmailChangeVerify: {"Code", "Minutes"},
 	portalmail.EmailChangeNotice: {"Name", "Contact"},
+	portalmail.PasswordReset:     {"Name", "Code", "Link", "Minutes"},
+	portalmail.PasswordChanged:   {"Name", "SignInLink", "Contact"},
 }
 
 func field(d portalmail.Data, name string) string {
@@ -298,7 +300,7 @@ func TestRenderRefuses(t *testing.T) {
 		kind portalmail.Kind
 		data portalmail.Data
 	}{
-		{"unknown kind", op, "password_reset", d},
+		{"unknown kind", op, "no_such_kind", d},
 		{"empty kind", op, "", d},
 		{"verify without code", op, portalmail.VerifyEmail, with(func(d *portalmail.Data) { d.Code = "" })},
 		{"verify without link", op, portalmail.VerifyEmail, with(func(d *portalmail.Data) { d.Link = "" })},

@@ -90,12 +90,14 @@ type Login struct {
 	PasswordHash string
 }
 
-// Editable is what a correction of the account needs to validate: the account, its optional
-// values, and its consent ledger.
+// Editable is what a correction of the account needs to validate: the account, its password
+// hash (changing the address or the username needs the password), its optional values and its
+// consent ledger.
 type Editable struct {
-	Account  Account
-	Optional map[string]OptionalValue
-	Consents []ConsentEntry
+	Account      Account
+	PasswordHash string
+	Optional     map[string]OptionalValue
+	Consents     []ConsentEntry
 }
 
 // Record is everything the portal holds about one registered subject (promise P15).

@@ -1,6 +1,7 @@
 package privacy_test
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -11,16 +12,49 @@ import (
 
 func TestValidateEmail(t *testing.T) {
 	for s, ok := range map[string]bool{
-		"ada@example.com": true, "a.b+tag@sub.example.org": true, "张三@例子.中国": true,
+		"ada@example.com": true, "a.b+tag@sub.example.org": true, "ada@xn--fsqu00a.xn--fiqs8s": true,
 		"": false, "ada": false, "ada@localhost": false, "Ada <ada@example.com>": false,
 		"ada@example.com\r\nBcc: x@y.z": false, "a@b@example.com": false, " ada@example.com": false,
+		"张三@example.com": false, "ada@例子.中国": false, // not normalized: the domain is not ASCII yet
 	} {
 		if err := privacy.ValidateEmail("email", s); (err == nil) != ok {
 			t.Errorf("ValidateEmail(%q) = %v, want ok=%v", s, err, ok)
 		}
 	}
-	if got := privacy.CanonicalEmail("  Ada@Example.COM "); got != "ada@example.com" {
-		t.Errorf("CanonicalEmail = %q", got)
+}
+
+func TestP11_AddressesAreCanonicalAndSafe(t *testing.T) {
+	tests := []struct {
+		name, in, normalized, canonical, mailbox string
+		valid                                    bool
+	}{
+		{"plain", "  Ada@Example.COM ", "Ada@example.com", "ada@example.com", "ada@example.com", true},
+		{"Kelvin sign", "\u212Aate@example.com", "Kate@example.com", "kate@example.com", "kate@example.com", true},
+		{"fullwidth letters", "ａｄａ@ｅｘａｍｐｌｅ.com", "ada@example.com", "ada@example.com", "ada@example.com", true},
+		{"Unicode domain", "ada@例子.中国", "ada@xn--fsqu00a.xn--fiqs8s", "ada@xn--fsqu00a.xn--fiqs8s", "ada@xn--fsqu00a.xn--fiqs8s", true},
+		{"composed accent in the domain", "ada@caf\u00e9.example", "ada@xn--caf-dma.example", "ada@xn--caf-dma.example", "ada@xn--caf-dma.example", true},
+		{"decomposed accent in the domain", "ada@cafe\u0301.example", "ada@xn--caf-dma.example", "ada@xn--caf-dma.example", "ada@xn--caf-dma.example", true},
+		{"plus tag and dots", "A.da+news@example.com", "A.da+news@example.com", "a.da+news@example.com", "ada@example.com", true},
+		{"a Unicode local part", "ad\u00e1@example.com", "ad\u00e1@example.com", "ad\u00e1@example.com", "ad\u00e1@example.com", false},
+		{"a decomposed local part", "ada\u0301@example.com", "ad\u00e1@example.com", "ad\u00e1@example.com", "ad\u00e1@example.com", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			n := privacy.NormalizeEmail(tc.in)
+			if n != tc.normalized || privacy.CanonicalEmail(tc.in) != tc.canonical || privacy.MailboxKey(tc.in) != tc.mailbox {
+				t.Errorf("normalized %q canonical %q mailbox %q; want %q %q %q", n, privacy.CanonicalEmail(tc.in), privacy.MailboxKey(tc.in), tc.normalized, tc.canonical, tc.mailbox)
+			}
+			if err := privacy.ValidateEmail("email", n); (err == nil) != tc.valid {
+				t.Errorf("ValidateEmail(%q) = %v, want valid=%v", n, err, tc.valid)
+			}
+		})
+	}
+	k, _ := privacy.NewKeyed([]byte(strings.Repeat("k", 32)))
+	if k.EmailKey("\u212Aate@example.com") != k.EmailKey("kate@example.com") {
+		t.Error("the Kelvin-sign spelling has a look-up key of its own")
+	}
+	if k.EmailKey("ada@caf\u00e9.example") != k.EmailKey("ada@cafe\u0301.example") {
+		t.Error("NFC and NFD spellings have look-up keys of their own")
 	}
 }
 
@@ -30,7 +64,12 @@ func TestValidateUsernameAndName(t *testing.T) {
 			t.Errorf("ValidateUsername(%q) = %v, want ok=%v", s, err, ok)
 		}
 	}
-	for s, ok := range map[string]bool{"Ada Lovelace": true, "李小龙": true, "  ": false, "a\x00b": false, strings.Repeat("名", 101): false} {
+	for s, ok := range map[string]bool{
+		"Ada Lovelace": true, "李小龙": true, "J. R. R. Tolkien": true, "O'Brien-Smith": true,
+		"  ": false, "a\x00b": false, strings.Repeat("名", 101): false,
+		"Win at https://evil.example": false, "see www.evil": false, "evil.com": false, "mail me@x": false,
+		"ｅｖｉｌ．ｃｏｍ": false, "bit.ly/x": false, "javascript:alert(1)": false,
+	} {
 		if err := privacy.ValidateName("name", s); (err == nil) != ok {
 			t.Errorf("ValidateName(%q) = %v, want ok=%v", s, err, ok)
 		}
@@ -120,6 +159,23 @@ func TestKeyedHashSeparatesDomains(t *testing.T) {
 	}
 	if _, err := privacy.NewKeyed([]byte("short")); err == nil {
 		t.Error("a short key was accepted")
+	}
+	loads := 0
+	lazy := privacy.NewLazyKeyed(func(context.Context) ([]byte, error) {
+		loads++
+		if loads == 1 {
+			return nil, errors.New("kms unavailable")
+		}
+		return []byte(strings.Repeat("k", 32)), nil
+	})
+	if err := lazy.Ready(context.Background()); err == nil {
+		t.Error("a failed load made the key ready")
+	}
+	if err := lazy.Ready(context.Background()); err != nil || lazy.Hash(privacy.DomainEmail, "a@b.c") != k.Hash(privacy.DomainEmail, "a@b.c") {
+		t.Errorf("the second load: %v", err)
+	}
+	if err := lazy.Ready(context.Background()); err != nil || loads != 2 {
+		t.Errorf("a ready key was loaded again: %d loads, %v", loads, err)
 	}
 	if c := privacy.NewCode(); len(c) != 6 || strings.Trim(c, "0123456789") != "" {
 		t.Errorf("code %q is not 6 digits", c)

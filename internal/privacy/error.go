@@ -17,6 +17,7 @@ const (
 	Forbidden    Code = "forbidden"    // credentials right, but the account may not do this yet
 	RateLimited  Code = "rate_limited" // too many attempts; RetryAfter says when to come back
 	TooLarge     Code = "too_large"    // the request body is over the limit
+	Unsupported  Code = "unsupported"  // the request body is not in a media type the API reads
 	NotAllowed   Code = "not_allowed"  // the method is not allowed on this resource
 	Internal     Code = "internal"     // our fault; details go to the log, never to the user
 )

@@ -24,6 +24,7 @@ type VerificationKind string
 const (
 	VerifyEmail    VerificationKind = "email"    // the address an account registered with
 	VerifyNewEmail VerificationKind = "newemail" // a new address, before it replaces the old
+	VerifyReset    VerificationKind = "reset"    // a password reset, mailed to the account's address
 )
 
 // MaxCodeAttempts is how many wrong codes kill a verification.
@@ -46,11 +47,41 @@ func (v Verification) Usable(now time.Time) bool {
 	return v.CodeHash != "" && v.Attempts < MaxCodeAttempts && now.Before(v.ExpiresAt)
 }
 
-// GuardianRequest is a pending request for a guardian's consent (promise P24).
+// GuardianRequest is a request for a guardian's consent (promise P24): the guardian's address,
+// and, once it is mailed, its link's token (hashed) and expiry. After the guardian decides, it
+// holds the decision until the mail that confirms it is sent, and then it is deleted.
 type GuardianRequest struct {
 	Email     string
 	TokenHash string
 	ExpiresAt time.Time
+	Decision  GuardianDecision
+}
+
+// GuardianDecision is a guardian's answer.
+type GuardianDecision string
+
+// Guardians' answers; "" while none is given.
+const (
+	GuardianConfirmed GuardianDecision = "confirmed"
+	GuardianRefused   GuardianDecision = "refused"
+)
+
+// AddressOwners says who an address belongs to, by its look-up key: the account that proved
+// it (Owner), and the registration waiting for it to be proved (Pending), either or both "".
+// An address belongs to an account only once it is proved: until then any number of people
+// may register it, each registration replacing the one before, and only the code mailed to
+// the address, entered with the password of the registration it was made for, proves it.
+type AddressOwners struct {
+	Owner   SubjectID
+	Pending SubjectID
+}
+
+// Pending is what proving a registration's address needs: the account, its password hash and
+// its verification (nil when none was mailed yet, or it was used).
+type Pending struct {
+	Account      Account
+	PasswordHash string
+	Verification *Verification
 }
 
 // Registration is a new account as it is written: everything in one transaction.
@@ -59,13 +90,17 @@ type Registration struct {
 	// address and of the lower-cased username).
 	Account      Account
 	PasswordHash string
-	Verification Verification
-	Guardian     *GuardianRequest
-	Optional     map[string]OptionalValue
-	Consents     []ConsentEntry
-	Audit        AuditEntry
+	// Guardian holds the guardian's address; the request is mailed, with its token, only once
+	// the child has proved their own address.
+	Guardian *GuardianRequest
+	Optional map[string]OptionalValue
+	Consents []ConsentEntry
+	Audit    AuditEntry
 	// SweepAt is when the account is deleted if it is not active by then.
 	SweepAt time.Time
+	// Replaces is the pending registration of the same address this one replaces, if any, as
+	// read before: the write fails with ErrChanged if the address has another by now.
+	Replaces SubjectID
 }
 
 // DeriveStatus is an account's status from its facts.

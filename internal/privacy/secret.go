@@ -1,15 +1,19 @@
 package privacy
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"math/big"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // NewCode returns a random 6-digit verification code.
@@ -44,19 +48,69 @@ const (
 
 // Keyed hashes secrets and look-up keys with a server-side key, so a copy of the table alone
 // reveals neither codes (6 digits are quickly brute-forced unkeyed) nor e-mail addresses.
-type Keyed struct{ key []byte }
+type Keyed struct {
+	key  atomic.Pointer[[]byte]
+	mu   sync.Mutex
+	load func(context.Context) ([]byte, error)
+}
 
 // NewKeyed returns a Keyed with the given key (at least 32 bytes).
 func NewKeyed(key []byte) (*Keyed, error) {
-	if len(key) < 32 {
-		return nil, fmt.Errorf("hash key must be at least 32 bytes, got %d", len(key))
+	if err := checkKey(key); err != nil {
+		return nil, err
 	}
-	return &Keyed{key: append([]byte(nil), key...)}, nil
+	k := &Keyed{}
+	b := append([]byte(nil), key...)
+	k.key.Store(&b)
+	return k, nil
 }
 
-// Hash returns the hex HMAC-SHA256 of s in a domain.
+// NewLazyKeyed returns a Keyed whose key load fetches at the first Ready, not at init: a
+// function's cold start makes no call for it, and a failure is one request's error, tried
+// again at the next.
+func NewLazyKeyed(load func(context.Context) ([]byte, error)) *Keyed {
+	return &Keyed{load: load}
+}
+
+func checkKey(key []byte) error {
+	if len(key) < 32 {
+		return fmt.Errorf("hash key must be at least 32 bytes, got %d", len(key))
+	}
+	return nil
+}
+
+// Ready makes sure the key is loaded. A function calls it before it serves anything.
+func (k *Keyed) Ready(ctx context.Context) error {
+	if k.key.Load() != nil {
+		return nil
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.key.Load() != nil {
+		return nil
+	}
+	if k.load == nil {
+		return errors.New("hash key: nothing to load it from")
+	}
+	key, err := k.load(ctx)
+	if err != nil {
+		return fmt.Errorf("load hash key: %w", err)
+	}
+	if err := checkKey(key); err != nil {
+		return err
+	}
+	k.key.Store(&key)
+	return nil
+}
+
+// Hash returns the hex HMAC-SHA256 of s in a domain. It panics before Ready: hashing with no
+// key would be a bug, never a way to go on.
 func (k *Keyed) Hash(domain HashDomain, s string) string {
-	m := hmac.New(sha256.New, k.key)
+	key := k.key.Load()
+	if key == nil {
+		panic("privacy: Keyed.Hash before Ready")
+	}
+	m := hmac.New(sha256.New, *key)
 	m.Write([]byte(domain))
 	m.Write([]byte{0})
 	m.Write([]byte(s))

@@ -6,22 +6,52 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
-// NormalizeEmail trims an address and lower-cases its domain. The local part keeps its case
-// for display, but look-ups use CanonicalEmail.
+// NormalizeEmail is the form an address is kept and mailed in: trimmed, in Unicode NFKC (so
+// that look-alike spellings are one address: the Kelvin sign K is K, a composed and a
+// decomposed accent are one letter), with the domain lower-cased and in its ASCII (IDNA,
+// punycode) form, which is what mail servers route by. A domain IDNA refuses is left as typed,
+// for ValidateEmail to refuse. The local part keeps its case for display; look-ups use
+// CanonicalEmail.
 func NormalizeEmail(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '@'); i >= 0 {
-		s = s[:i] + "@" + strings.ToLower(s[i+1:])
+	s = norm.NFKC.String(strings.TrimSpace(s))
+	i := strings.LastIndexByte(s, '@')
+	if i < 0 {
+		return s
 	}
-	return s
+	local, domain := s[:i], strings.ToLower(s[i+1:])
+	if ascii, err := idna.Lookup.ToASCII(domain); err == nil {
+		domain = ascii
+	}
+	return local + "@" + domain
 }
 
-// CanonicalEmail is the form two addresses are compared in: the whole address lower-cased.
+// CanonicalEmail is the form two addresses are compared in: normalized, then lower-cased.
 func CanonicalEmail(s string) string { return strings.ToLower(NormalizeEmail(s)) }
 
-// ValidateEmail checks a bare e-mail address (no display name).
+// MailboxKey is the mailbox an address most likely reaches, for limits on mail sent to it: the
+// canonical address without a +tag and without dots in its local part, so that a+1@, a+2@ and
+// a.b@ count as one recipient. It is never used to tell accounts apart.
+func MailboxKey(s string) string {
+	c := CanonicalEmail(s)
+	i := strings.LastIndexByte(c, '@')
+	if i < 0 {
+		return c
+	}
+	local, domain := c[:i], c[i:]
+	if j := strings.IndexByte(local, '+'); j > 0 {
+		local = local[:j]
+	}
+	return strings.ReplaceAll(local, ".", "") + domain
+}
+
+// ValidateEmail checks a normalized bare e-mail address (no display name). The local part
+// must be ASCII: the portal's mail goes through SES, which does not send to internationalized
+// local parts (RFC 6531), and ASCII leaves no two spellings of one mailbox.
 func ValidateEmail(field, s string) error {
 	if s == "" {
 		return FieldError(field, "is required")
@@ -29,20 +59,46 @@ func ValidateEmail(field, s string) error {
 	if len(s) > 254 {
 		return FieldError(field, "is too long (at most 254 characters)")
 	}
+	at := strings.LastIndexByte(s, '@')
+	if at > 0 && !isASCII(s[:at]) {
+		return FieldError(field, "must be written in plain letters, digits and . _ + - before the @")
+	}
 	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" || !strings.Contains(s[strings.LastIndexByte(s, '@'):], ".") {
+	if err != nil || a.Address != s || a.Name != "" || at < 0 || !strings.Contains(s[at:], ".") || !isASCII(s[at:]) {
 		return FieldError(field, "is not an e-mail address (like name@example.com)")
 	}
 	return nil
 }
 
-// ValidateName checks a person's name: any script, 1-100 characters, no control characters.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidateName checks a person's name: any script, 1-100 characters, no control characters,
+// and nothing that reads as a web or e-mail address. The portal writes the name in mail (to a
+// child's guardian, for one), so a name must not be a way to send a link from the operator's
+// domain to someone who never asked for it.
 func ValidateName(field, s string) error {
 	if strings.TrimSpace(s) == "" {
 		return FieldError(field, "is required")
 	}
-	return validateText(field, s, 100)
+	if err := validateText(field, s, 100); err != nil {
+		return err
+	}
+	if linkLike.MatchString(norm.NFKC.String(s)) {
+		return FieldError(field, "must not contain a web or e-mail address")
+	}
+	return nil
 }
+
+// linkLike matches what a mail reader may turn into a link: "://", a scheme readers link,
+// "www.", an @, or a domain-like word ("example.com", "bit.ly").
+var linkLike = regexp.MustCompile(`(?i)://|\b(?:https?|ftp|file|javascript|data|mailto|tel|sms|callto|skype):|www\.|@|[\p{L}\p{N}-]+\.\p{L}{2,}`)
 
 func validateText(field, s string, max int) error {
 	if !utf8.ValidString(s) {

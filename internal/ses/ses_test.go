@@ -43,11 +43,11 @@ func TestSend(t *testing.T) {
 		want []string
 	}{
 		{
-			name: "chinese verification code",
-			msg: mail.Message{To: "li.lei@example.com", Locale: "zh-CN", Kind: mail.VerifyEmail, Data: mail.Data{
-				Name: "李雷", Code: "730284", Link: "https://portal.example/verify/#token=zh-token-1", Minutes: 15,
+			name: "chinese password reset code",
+			msg: mail.Message{To: "li.lei@example.com", Locale: "zh-CN", Kind: mail.PasswordReset, Data: mail.Data{
+				Name: "李雷", Code: "730284", Link: "https://portal.example/reset/#token=zh-token-1", Minutes: 15,
 			}},
-			want: []string{"李雷，您好", "730284", "验证码将在 15 分钟后失效", "https://portal.example/verify/#token=zh-token-1"},
+			want: []string{"李雷，您好", "730284", "验证码将在 15 分钟后失效", "https://portal.example/reset/#token=zh-token-1"},
 		},
 		{
 			name: "english notice to a named recipient",

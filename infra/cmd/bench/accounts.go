@@ -23,9 +23,10 @@ import (
 // benchRun distinguishes this bench's accounts from any earlier run's in the same emulator.
 var benchRun = time.Now().UnixNano()
 
-// post sends a JSON body. Each call connects from its own loopback address (all of
-// 127.0.0.0/8 is this machine; the gateway reports it as CloudFront reports the viewer's), so
-// the per-client rate limits, which a real visitor never reaches, do not throttle the bench.
+// post sends a JSON body, with the Origin a browser sends from the portal's pages. Each call
+// connects from its own loopback address (all of 127.0.0.0/8 is this machine; the gateway
+// reports it as CloudFront reports the viewer's), so the per-client rate limits, which a real
+// visitor never reaches, do not throttle the bench.
 func post(ctx context.Context, url string, i int, body any, want int) error {
 	b, _ := json.Marshal(body)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(b))
@@ -33,6 +34,7 @@ func post(ctx context.Context, url string, i int, body any, want int) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
 	resp, err := clientFor(i).Do(req)
 	if err != nil {
 		return err
@@ -93,7 +95,8 @@ const signInPool = 40
 
 func signInLogin(i int) string { return fmt.Sprintf("s%d-%d", benchRun%1_000_000, i%signInPool) }
 
-// signInAccounts registers and verifies the pool, reading each code from the SES emulator.
+// signInAccounts registers and verifies the pool, reading each code from the SES emulator
+// (the mail worker sends it a moment after the registration is answered).
 func signInAccounts(ctx context.Context, c *localcloud.Cloud) error {
 	for i := range signInPool {
 		email := fmt.Sprintf("signin-%d-%d@example.com", benchRun, i)
@@ -106,7 +109,7 @@ func signInAccounts(ctx context.Context, c *localcloud.Cloud) error {
 		if err != nil {
 			return err
 		}
-		if err := post(ctx, c.URL+"/api/verify", 100000+i, map[string]string{"email": email, "code": code}, http.StatusOK); err != nil {
+		if err := post(ctx, c.URL+"/api/verify", 100000+i, map[string]string{"email": email, "code": code, "password": benchPassword}, http.StatusOK); err != nil {
 			return err
 		}
 	}
@@ -117,7 +120,7 @@ var sixDigits = regexp.MustCompile(`\b\d{6}\b`)
 
 func mailedCode(ctx context.Context, mailbox, to string) (string, error) {
 	mb := &portaltest.Mailbox{URL: mailbox, Client: apiClient}
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
 		mails, err := mb.All()
 		if err != nil {
 			return "", err

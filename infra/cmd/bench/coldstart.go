@@ -102,8 +102,8 @@ func medians(ss []coldStartSample) (wall, init float64) {
 func coldStartEnv(home, region, id string, f *samtemplate.Function) []string {
 	r := localcloud.RuntimeEnv{
 		Name: "bench-" + id, Region: region, Home: home, All: "http://127.0.0.1:1",
-		SiteURL: "http://127.0.0.1:8080", Secret: strings.Repeat("k", 64),
-		Extra: map[string]string{"AWS_MAX_ATTEMPTS": "1"},
+		Secret: strings.Repeat("k", 64),
+		Extra:  map[string]string{"AWS_MAX_ATTEMPTS": "1"},
 	}
 	if f != nil {
 		r.Function = *f

@@ -1,7 +1,8 @@
 /* /account/: shows everything GET /api/account returns (P15), edits it with PATCH /api/account
-   (P16), confirms a new address with POST /api/account/email, and signs out. The page names the
-   fields it knows; anything else the API returns is shown under "Other information", so nothing
-   held about the person is left off the page. */
+   (P16; a new address or username goes with the current password), confirms a new address with
+   POST /api/account/email, changes the password with POST /api/account/password, and signs out.
+   The page names the fields it knows; anything else the API returns is shown under "Other
+   information", so nothing held about the person is left off the page. */
 (function () {
   "use strict";
   var P = window.Portal;
@@ -15,6 +16,10 @@
   var saveStatus = P.byId("account-save-status");
   var emailForm = P.byId("account-email-form");
   var emailStatus = P.byId("account-email-status");
+  var currentPassword = P.byId("account-current-password");
+  var passwordForm = P.byId("account-password-form");
+  var passwordStatus = P.byId("account-password-status");
+  var showNewPassword = P.passwordToggle(P.byId("account-password-show"));
   var policyBase = page.getAttribute("data-policy") || "/policy/";
   var account = null;
 
@@ -22,7 +27,11 @@
   // "optional"), purpose, input, box}. Purposes and fields are named through the UI strings
   // (purpose:<id>, field:<name>), so this script names none of them.
   var OPTIONAL = P.optionalFields(form);
-  var ACTIONS = { "profile.updated": "jsActionProfileUpdated" };
+  var ACTIONS = {
+    "profile.updated": "jsActionProfileUpdated",
+    "password.changed": "jsActionPasswordChanged",
+    "password.reset": "jsActionPasswordReset"
+  };
   // Top-level and profile members this page shows in their own places.
   var KNOWN = ["subjectId", "status", "createdAt", "profile", "optional", "pendingEmail", "consents", "sessions", "audit"];
   var KNOWN_PROFILE = ["name", "email", "username", "locale", "ageGroup"];
@@ -294,6 +303,8 @@
       o.input.value = item && item.value != null ? String(item.value) : "";
       o.box.checked = !!(item && item.value);
     });
+    currentPassword.value = "";
+    syncCurrentPassword();
   }
 
   function render(acc) {
@@ -313,6 +324,8 @@
     account = null;
     view.hidden = true;
     form.reset();
+    passwordForm.reset();
+    showNewPassword.reset();
     P.byId("account-signed-out-heading").textContent = P.msg(key);
     P.byId("account-signed-out").hidden = false;
     P.setStatus(status, "", "");
@@ -338,12 +351,39 @@
 
   // ---- editing ----
 
+  // showProblem is P.showProblem, with the page's own words for a current password that is not
+  // right (the API's detail is a short English phrase).
+  function showProblem(f, where, r) {
+    var field = f.elements.currentPassword;
+    if (r.status === 400 && r.problem.field === "currentPassword" && field && field.value) {
+      P.reportErrors(where, [{ controls: [field], text: P.msg("jsErrCurrentPassword") }]);
+      return;
+    }
+    P.showProblem(f, where, r.problem);
+  }
+
+  // identityChanged reports whether the form changes the sign-in details (the e-mail address or
+  // the username), which the API takes only with the current password.
+  function identityChanged() {
+    var profile = (account && account.profile) || {};
+    return form.elements.username.value.trim() !== (profile.username || "") ||
+      form.elements.email.value.trim().toLowerCase() !== String(profile.email || "").toLowerCase();
+  }
+
+  // The current password is required while the address or the username is being changed.
+  function syncCurrentPassword() {
+    currentPassword.required = identityChanged();
+  }
+  form.elements.username.addEventListener("input", syncCurrentPassword);
+  form.elements.email.addEventListener("input", syncCurrentPassword);
+
   P.onSubmit(form, function () {
     if (!account) {
       return null;
     }
     P.clearErrors(form);
     P.setStatus(saveStatus, "", "");
+    syncCurrentPassword();
     var errors = P.checkFields(form).concat(P.checkConsents(form));
     if (errors.length) {
       P.reportErrors(saveStatus, errors);
@@ -385,6 +425,9 @@
       P.setStatus(saveStatus, "info", P.msg("jsNothingToSave"));
       return null;
     }
+    if (body.email !== undefined || body.username !== undefined) {
+      body.currentPassword = currentPassword.value;
+    }
 
     P.setStatus(saveStatus, "info", P.msg("jsSending"));
     return P.api("PATCH", "/api/account", body).then(function (r) {
@@ -393,7 +436,7 @@
         return;
       }
       if (!r.ok) {
-        P.showProblem(form, saveStatus, r.problem);
+        showProblem(form, saveStatus, r);
         return;
       }
       var shown = r.data && typeof r.data === "object" && r.data.profile ? Promise.resolve(render(r.data)) : load();
@@ -437,6 +480,42 @@
         P.setStatus(status, "success", P.msg("jsEmailConfirmed", { email: now || "" }));
         P.byId("account-profile-heading").setAttribute("tabindex", "-1");
         P.focusHeading(P.byId("account-profile-heading"));
+      });
+    });
+  });
+
+  // ---- the password ----
+
+  P.onSubmit(passwordForm, function () {
+    P.clearErrors(passwordForm);
+    P.setStatus(passwordStatus, "", "");
+    var errors = P.checkFields(passwordForm);
+    var weak = P.passwordError(passwordForm.elements.newPassword);
+    if (weak) {
+      errors.push(weak);
+    }
+    if (errors.length) {
+      P.reportErrors(passwordStatus, errors);
+      return null;
+    }
+    P.setStatus(passwordStatus, "info", P.msg("jsSending"));
+    return P.api("POST", "/api/account/password", {
+      currentPassword: passwordForm.elements.currentPassword.value,
+      newPassword: passwordForm.elements.newPassword.value
+    }).then(function (r) {
+      if (r.status === 401) {
+        P.focusHeading(signedOut("signInHeading") || P.byId("account-signed-out-heading"));
+        return;
+      }
+      if (!r.ok) {
+        showProblem(passwordForm, passwordStatus, r);
+        return;
+      }
+      passwordForm.reset();
+      showNewPassword.reset();
+      // Every other session has ended: show the sessions (and the history) as they are now.
+      return load().then(function () {
+        P.setStatus(passwordStatus, "success", P.msg("jsPasswordChanged"));
       });
     });
   });

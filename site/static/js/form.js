@@ -3,7 +3,8 @@
    - field errors: a problem's detail beside the field its "field" names (aria-invalid,
      aria-describedby), focus on the first bad field, a summary in the live region;
    - checks before sending: required and malformed fields, optional fields without their consent,
-     6-digit codes; optionalFields() finds the catalogue's optional fields in a form;
+     6-digit codes, new passwords' length; optionalFields() finds the catalogue's optional fields
+     in a form; passwordToggle() wires a "Show password" box;
    - onSubmit()/runBusy(): one submission at a time, the form marked busy meanwhile.
    The pages' buttons are disabled in the HTML (the API takes JSON only, which no plain form can
    send); this script enables them once every deferred script has run. */
@@ -238,6 +239,38 @@
     return null;
   }
 
+  // passwordError checks a new password's length as the API does (10 to 128 characters); the
+  // API checks the rest of the rule (common, breached, made of the person's own details).
+  function passwordError(input) {
+    var pw = input.value;
+    if (pw && pw.length < 10) {
+      return { controls: [input], text: msg("jsErrPasswordShort") };
+    }
+    if (pw.length > 128) {
+      return { controls: [input], text: msg("jsErrPasswordLong") };
+    }
+    return null;
+  }
+
+  // passwordToggle wires a "Show password" box (partials/form/show-password.html): it shows the
+  // box (hidden in the HTML, as it does nothing without this script) and switches the fields it
+  // controls (aria-controls) between hidden and plain text. reset() hides them again.
+  function passwordToggle(box) {
+    var targets = (box.getAttribute("aria-controls") || "").split(/\s+/).map(byId).filter(Boolean);
+    function sync() {
+      targets.forEach(function (t) { t.type = box.checked ? "text" : "password"; });
+    }
+    box.checked = false;
+    box.parentNode.hidden = false;
+    box.addEventListener("change", sync);
+    return {
+      reset: function () {
+        box.checked = false;
+        sync();
+      }
+    };
+  }
+
   function setBusy(form, busy) {
     if (busy) {
       form.setAttribute("aria-busy", "true");
@@ -317,6 +350,8 @@
   P.checkConsents = checkConsents;
   P.optionalFields = optionalFields;
   P.codeError = codeError;
+  P.passwordError = passwordError;
+  P.passwordToggle = passwordToggle;
   P.onSubmit = onSubmit;
   P.runBusy = runBusy;
   P.setBusy = setBusy;

@@ -8,6 +8,7 @@
     return;
   }
   var status = P.byId("guardian-status");
+  P.reloadOnNewToken();
   var token = P.fragmentToken();
   if (!token) {
     form.hidden = true;

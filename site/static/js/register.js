@@ -1,4 +1,5 @@
-/* /register/: POST /api/register, then "check your e-mail" with the code form. */
+/* /register/: POST /api/register, then "check your e-mail" with the code form, which sends the
+   password just typed with the code (kept in this page's memory only, never stored). */
 (function () {
   "use strict";
   var P = window.Portal;
@@ -11,7 +12,15 @@
   var guardian = P.byId("register-guardian");
   var guardianEmail = P.byId("register-guardian-email");
   var password = P.byId("register-password");
-  var code = P.codeForm();
+  // The password of the registration, for the code form: the API takes it with the code.
+  var registered = "";
+  var code = P.codeForm({
+    password: function () { return registered; },
+    onVerified: function () {
+      registered = "";
+      code.showDone();
+    }
+  });
 
   // The optional fields, as the catalogue lists them (the page renders one per entry). A value
   // is sent with its consent purpose; checkConsents has made sure its box is ticked.
@@ -27,20 +36,15 @@
   });
   syncGuardian();
 
-  var showPassword = P.byId("register-show-password");
-  P.byId("register-show-password-field").hidden = false;
-  showPassword.addEventListener("change", function () {
-    password.type = showPassword.checked ? "text" : "password";
-  });
+  var showPassword = P.passwordToggle(P.byId("register-show-password"));
 
   P.onSubmit(form, function () {
     P.clearErrors(form);
     var errors = P.checkFields(form);
     var pw = password.value;
-    if (pw && pw.length < 10) {
-      errors.push({ controls: [password], text: P.msg("jsErrPasswordShort") });
-    } else if (pw.length > 128) {
-      errors.push({ controls: [password], text: P.msg("jsErrPasswordLong") });
+    var weak = P.passwordError(password);
+    if (weak) {
+      errors.push(weak);
     }
     var email = form.elements.email.value.trim();
     if (ageNo.checked && guardianEmail.value.trim() && guardianEmail.value.trim().toLowerCase() === email.toLowerCase()) {
@@ -83,10 +87,12 @@
         return;
       }
       // 202 check_email: the same answer whether or not the address already has an account.
+      // The mail is sent a moment later; a child's guardian is asked once the child verified.
+      registered = pw;
       P.setStatus(status, "", "");
       form.reset();
       syncGuardian();
-      password.type = "password";
+      showPassword.reset();
       form.hidden = true;
       P.byId("register-intro").hidden = true;
       P.byId("register-signin").hidden = true;

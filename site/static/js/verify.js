@@ -1,4 +1,6 @@
-/* /verify/: the mailed link (/verify/#token=...) is checked at once; the code form is the other way. */
+/* /verify/: the code form, with the password chosen at registration. From the mailed link
+   (/verify/#token=...) the form asks for that password only, and posts {token, password} once the
+   person sends it: nothing is posted on load. */
 (function () {
   "use strict";
   var P = window.Portal;
@@ -6,9 +8,9 @@
   if (!code) {
     return;
   }
+  P.reloadOnNewToken();
   var token = P.fragmentToken();
   if (token) {
-    P.keepFragmentOnLanguageSwitch();
-    code.verifyToken(token);
+    code.useToken(token);
   }
 })();
