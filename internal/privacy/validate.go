@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf8"
 
@@ -90,7 +91,7 @@ func ValidateName(field, s string) error {
 	if err := validateText(field, s, 100); err != nil {
 		return err
 	}
-	if linkLike.MatchString(norm.NFKC.String(s)) {
+	if linkLike().MatchString(norm.NFKC.String(s)) {
 		return FieldError(field, "must not contain a web or e-mail address")
 	}
 	return nil
@@ -98,7 +99,11 @@ func ValidateName(field, s string) error {
 
 // linkLike matches what a mail reader may turn into a link: "://", a scheme readers link,
 // "www.", an @, or a domain-like word ("example.com", "bit.ly").
-var linkLike = regexp.MustCompile(`(?i)://|\b(?:https?|ftp|file|javascript|data|mailto|tel|sms|callto|skype):|www\.|@|[\p{L}\p{N}-]+\.\p{L}{2,}`)
+// It is compiled at first use: its Unicode classes cost ~0.3 ms, which every cold start of
+// every function that imports this package would pay at init.
+var linkLike = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(?i)://|\b(?:https?|ftp|file|javascript|data|mailto|tel|sms|callto|skype):|www\.|@|[\p{L}\p{N}-]+\.\p{L}{2,}`)
+})
 
 func validateText(field, s string, max int) error {
 	if !utf8.ValidString(s) {
