@@ -29,6 +29,8 @@ localstack_aws = $(localstack_env) $(AWS_CLI) --endpoint-url $(LOCALSTACK_ENDPOI
 # $(call localstack_output,Key) is a shell command printing one output of the deployed stack.
 localstack_output = $(localstack_aws) cloudformation describe-stacks --stack-name $(LOCALSTACK_STACK) \
 	--query "Stacks[0].Outputs[?OutputKey=='$(1)'].OutputValue" --output text
+# The stage URL, in the form LocalStack documents for REST APIs (a shell expression).
+localstack_portal_url = http://$$($(call localstack_output,ApiId)).execute-api.localhost.localstack.cloud:4566/$(LOCALSTACK_STAGE)
 localstack_check = curl -fsS -o /dev/null $(LOCALSTACK_ENDPOINT)/_localstack/health \
 	|| { echo "LocalStack does not answer on $(LOCALSTACK_ENDPOINT): run 'make localstack-up' first" >&2; exit 1; }
 
@@ -46,12 +48,15 @@ localstack-deploy: ## Build for this CPU and deploy stack, site and SES sender t
 	$(localstack_env) $(SAMLOCAL) deploy --config-env localstack \
 		--stack-name $(LOCALSTACK_STACK) --region $(LOCALSTACK_REGION) \
 		--parameter-overrides HomeRegion=$(LOCALSTACK_REGION) Stage=$(LOCALSTACK_STAGE) \
-		SenderAddress=$(LOCALSTACK_SENDER) DeletionProtection=false
+		SenderAddress=$(LOCALSTACK_SENDER) DeletionProtection=false BehindCloudFront=false
 	$(localstack_aws) ses verify-email-identity --email-address $(LOCALSTACK_SENDER)
+	$(localstack_env) go run ./infra/cmd/portalkey -region $(LOCALSTACK_REGION) \
+		-table $$($(call localstack_output,TableName)) -key $$($(call localstack_output,PortalKeyId))
 	cd site/tools && go tool hugo --source .. --destination public --cleanDestinationDir --quiet
+	printf '{"url":"%s"}\n' "$(call localstack_portal_url)" >site/public/portal.json
 	bucket=$$($(call localstack_output,SiteBucketName)) && \
 		$(localstack_aws) s3 sync site/public s3://$$bucket --delete --only-show-errors
-	@echo "PORTAL_URL=http://$$($(call localstack_output,ApiId)).execute-api.localhost.localstack.cloud:4566/$(LOCALSTACK_STAGE)"
+	@echo "PORTAL_URL=$(call localstack_portal_url)"
 
 localstack-test: ## Run the end-to-end tests against the LocalStack stack (CloudFront-only tests left out by name)
 	@$(localstack_check)

@@ -22,7 +22,9 @@ type Source interface {
 
 // SiteURL returns the portal's origin for mailed links and the Origin check: siteURL when the
 // stack has a custom domain, else what the deploy wrote to SiteURLKey. It must be https, but
-// for a loopback host (the local cloud's gateway).
+// for a host on this machine: a loopback address or localhost (the local cloud's gateway), or a
+// name under localhost.localstack.cloud, which LocalStack documents as resolving to 127.0.0.1
+// (its API Gateway URLs).
 func SiteURL(ctx context.Context, siteURL string, site Source) (string, error) {
 	if siteURL == "" {
 		b, err := site.Get(ctx, SiteURLKey)
@@ -45,7 +47,7 @@ func SiteURL(ctx context.Context, siteURL string, site Source) (string, error) {
 }
 
 func isLoopback(host string) bool {
-	if host == "localhost" {
+	if host == "localhost" || host == "localhost.localstack.cloud" || strings.HasSuffix(host, ".localhost.localstack.cloud") {
 		return true
 	}
 	ip := net.ParseIP(host)

@@ -33,6 +33,8 @@ func TestSiteURL(t *testing.T) {
 		{"nothing published", "", site{}, "", false},
 		{"not JSON", "", site{awsenv.SiteURLKey: `https://x`}, "", false},
 		{"plain http elsewhere", "", site{awsenv.SiteURLKey: `{"url":"http://evil.example"}`}, "", false},
+		{"LocalStack's API", "", site{awsenv.SiteURLKey: `{"url":"http://a1b2.execute-api.localhost.localstack.cloud:4566/local"}`}, "http://a1b2.execute-api.localhost.localstack.cloud:4566/local", true},
+		{"a look-alike of LocalStack's domain", "", site{awsenv.SiteURLKey: `{"url":"http://x.evillocalhost.localstack.cloud"}`}, "", false},
 		{"no host", "https://", published, "", false},
 	}
 	for _, tc := range tests {
