@@ -174,18 +174,17 @@ func (e *Env) enqueueForAddress(ctx context.Context, kind JobKind, address, clie
 }
 
 // codeSubject counts an attempt at a mailed secret and finds whose it can be, before anything is
-// compared. With an address (a code), the attempt counts against the address and the client,
-// and the subject is the one pick chooses from the address's owners; with a link's token
-// (tokenSubject set), against the client, and the subject is the token's. When there is no
-// such subject, it returns a new random one: the caller then does the same reads as for a real
-// one, and fails alike.
-func (e *Env) codeSubject(ctx context.Context, owners Owners, email, clientIP string, tokenSubject privacy.SubjectID, pick func(privacy.AddressOwners) privacy.SubjectID) (privacy.SubjectID, error) {
-	id := tokenSubject
-	if id == "" {
-		if err := e.limitCodeAttempt(ctx, email, clientIP); err != nil {
+// compared. With a code, the attempt counts against the address and the client, and the
+// subject is the one pick chooses from the address's owners; with a link, against the client,
+// and the subject is the link's. When there is no such subject, it returns a new random one:
+// the caller then does the same reads as for a real one, and fails alike.
+func (e *Env) codeSubject(ctx context.Context, owners Owners, m mailedSecret, clientIP string, pick func(privacy.AddressOwners) privacy.SubjectID) (privacy.SubjectID, error) {
+	id := m.subject
+	if m.secret == "" {
+		if err := e.limitCodeAttempt(ctx, m.email, clientIP); err != nil {
 			return "", err
 		}
-		o, err := owners.AddressOwners(ctx, e.Keys.EmailKey(email))
+		o, err := owners.AddressOwners(ctx, e.Keys.EmailKey(m.email))
 		if err != nil {
 			return "", err
 		}

@@ -3,7 +3,6 @@ package account
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/privacyportal/portal/internal/password"
 	"github.com/privacyportal/portal/internal/privacy"
@@ -84,31 +83,21 @@ func (s *PasswordManager) Reset(ctx context.Context, in ResetInput, clientIP str
 	if err := s.Limiter.Allow(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
 		return err
 	}
-	var id privacy.SubjectID
-	var secret, email string
+	errLink := privacy.FieldError("token", "This link is not valid any more: it was used already or expired. Ask for a new code.")
+	m, err := readMailedSecret(in.Token, in.Email, in.Code, errLink)
+	if err != nil {
+		return err
+	}
 	invalid := errResetCode
-	if in.Token != "" {
-		var ok bool
-		if id, secret, ok = splitToken(in.Token); !ok {
-			return privacy.FieldError("token", "This link is not valid any more: it was used already or expired. Ask for a new code.")
-		}
-		invalid = privacy.FieldError("token", "This link is not valid any more: it was used already or expired. Ask for a new code.")
-	} else {
-		email = privacy.NormalizeEmail(in.Email)
-		if err := privacy.ValidateEmail("email", email); err != nil {
-			return err
-		}
-		in.Code = strings.TrimSpace(in.Code)
-		if !validCode(in.Code) {
-			return privacy.FieldError("code", "is the 6-digit number from the mail")
-		}
+	if m.secret != "" {
+		invalid = errLink
 	}
 	// The rule's context words come from the account, which is not read yet: the address
 	// stands in for them here, and the rule runs again with the account's below.
-	if err := s.PasswordRule("newPassword", in.NewPassword, email); err != nil {
+	if err := s.PasswordRule("newPassword", in.NewPassword, m.email); err != nil {
 		return err
 	}
-	id, err := s.codeSubject(ctx, s.Store, email, clientIP, id, func(o privacy.AddressOwners) privacy.SubjectID { return o.Owner })
+	id, err := s.codeSubject(ctx, s.Store, m, clientIP, func(o privacy.AddressOwners) privacy.SubjectID { return o.Owner })
 	if err != nil {
 		return err
 	}
@@ -116,15 +105,7 @@ func (s *PasswordManager) Reset(ctx context.Context, in ResetInput, clientIP str
 	if err != nil && !isNotFound(err) {
 		return err
 	}
-	ok := false
-	if err == nil && v.Usable(s.Now()) {
-		if secret != "" {
-			ok = privacy.Equal(s.Keys.SecretHash(privacy.DomainToken, id, string(privacy.VerifyReset), secret), v.TokenHash)
-		} else {
-			ok = privacy.Equal(s.Keys.SecretHash(privacy.DomainCode, id, string(privacy.VerifyReset), in.Code), v.CodeHash)
-		}
-	}
-	if !ok {
+	if err != nil || !v.Usable(s.Now()) || !m.matches(s.Keys, id, privacy.VerifyReset, &v) {
 		if _, err := s.Store.FailVerification(ctx, id, privacy.VerifyReset); err != nil && !errors.Is(err, privacy.ErrStale) {
 			return err
 		}

@@ -37,6 +37,47 @@ func splitToken(t string) (privacy.SubjectID, string, bool) {
 // validCode reports whether s is a 6-digit code.
 func validCode(s string) bool { return len(s) == 6 && strings.Trim(s, "0123456789") == "" }
 
+// mailedSecret is what a form answering a mail carries: the mailed link's subject and secret,
+// or the address and the mailed code.
+type mailedSecret struct {
+	subject privacy.SubjectID // from a link
+	secret  string            // from a link
+	email   string            // with a code, normalized
+	code    string
+}
+
+// readMailedSecret checks the form's link, or its address and code, before anything is read.
+func readMailedSecret(token, email, code string, badLink error) (mailedSecret, error) {
+	if token != "" {
+		id, secret, ok := splitToken(token)
+		if !ok {
+			return mailedSecret{}, badLink
+		}
+		return mailedSecret{subject: id, secret: secret}, nil
+	}
+	email = privacy.NormalizeEmail(email)
+	if err := privacy.ValidateEmail("email", email); err != nil {
+		return mailedSecret{}, err
+	}
+	code = strings.TrimSpace(code)
+	if !validCode(code) {
+		return mailedSecret{}, privacy.FieldError("code", "is the 6-digit number from the mail")
+	}
+	return mailedSecret{email: email, code: code}, nil
+}
+
+// matches reports whether m is the secret of v, subject id's verification of a kind. The
+// comparison takes the same time whether or not it matches; no verification matches nothing.
+func (m mailedSecret) matches(keys *privacy.Keyed, id privacy.SubjectID, kind privacy.VerificationKind, v *privacy.Verification) bool {
+	if v == nil {
+		return false
+	}
+	if m.secret != "" {
+		return privacy.Equal(keys.SecretHash(privacy.DomainToken, id, string(kind), m.secret), v.TokenHash)
+	}
+	return privacy.Equal(keys.SecretHash(privacy.DomainCode, id, string(kind), m.code), v.CodeHash)
+}
+
 // Verify checks a code (or link) and the password, and marks the address verified. Every limit
 // is counted before anything is compared. A registration, an address with none and a wrong
 // password answer alike and do the same work (one look-up, one read, one password hash, one
@@ -45,35 +86,23 @@ func (s *Verifier) Verify(ctx context.Context, in VerifyInput, clientIP string) 
 	if err := s.Limiter.Allow(ctx, "verify-ip", clientIP, s.Limits.VerifyPerIP); err != nil {
 		return err
 	}
-	byToken := in.Token != ""
+	m, err := readMailedSecret(in.Token, in.Email, in.Code, errInvalidLink)
+	if err != nil {
+		return err
+	}
 	invalid := errCodeOrPassword
-	var id privacy.SubjectID
-	var secret, email string
-	if byToken {
-		var ok bool
-		if id, secret, ok = splitToken(in.Token); !ok {
-			return errInvalidLink
-		}
+	if m.secret != "" {
 		invalid = privacy.FieldError("token", "This link is not valid any more, or the password is not right. A link works once, for a limited time: ask for a new code if it has expired.")
-	} else {
-		email = privacy.NormalizeEmail(in.Email)
-		if err := privacy.ValidateEmail("email", email); err != nil {
-			return err
-		}
-		in.Code = strings.TrimSpace(in.Code)
-		if !validCode(in.Code) {
-			return privacy.FieldError("code", "is the 6-digit number from the mail")
-		}
 	}
 	if in.Password == "" {
 		return privacy.FieldError("password", "is required: the password you chose when you registered")
 	}
-	id, err := s.codeSubject(ctx, s.Store, email, clientIP, id, func(o privacy.AddressOwners) privacy.SubjectID { return o.Pending })
+	id, err := s.codeSubject(ctx, s.Store, m, clientIP, func(o privacy.AddressOwners) privacy.SubjectID { return o.Pending })
 	if err != nil {
 		return err
 	}
 	for range 3 {
-		err := s.verifyOnce(ctx, id, in, secret, invalid)
+		err := s.verifyOnce(ctx, id, m, in.Password, invalid)
 		if !errors.Is(err, privacy.ErrChanged) {
 			return err
 		}
@@ -83,22 +112,14 @@ func (s *Verifier) Verify(ctx context.Context, in VerifyInput, clientIP string) 
 
 // verifyOnce reads the registration and consumes its verification; privacy.ErrChanged means a
 // guardian's decision landed in between, and the caller tries again with a fresh read.
-func (s *Verifier) verifyOnce(ctx context.Context, id privacy.SubjectID, in VerifyInput, secret string, invalid error) error {
+func (s *Verifier) verifyOnce(ctx context.Context, id privacy.SubjectID, m mailedSecret, pw string, invalid error) error {
 	p, err := s.Store.Pending(ctx, id)
 	if err != nil && !isNotFound(err) {
 		return err
 	}
-	passwordOK := checkPassword(in.Password, p.PasswordHash)
+	passwordOK := checkPassword(pw, p.PasswordHash)
 	v := p.Verification
-	secretOK := false
-	if v != nil {
-		if secret != "" {
-			secretOK = privacy.Equal(s.Keys.SecretHash(privacy.DomainToken, id, string(privacy.VerifyEmail), secret), v.TokenHash)
-		} else {
-			secretOK = privacy.Equal(s.Keys.SecretHash(privacy.DomainCode, id, string(privacy.VerifyEmail), in.Code), v.CodeHash)
-		}
-	}
-	if !secretOK || !passwordOK || !v.Usable(s.Now()) || p.Account.Status == privacy.StatusErasing {
+	if !m.matches(s.Keys, id, privacy.VerifyEmail, v) || !passwordOK || !v.Usable(s.Now()) || p.Account.Status == privacy.StatusErasing {
 		// A wrong password counts against the code too: the code is the address owner's,
 		// and guessing passwords with it must end as soon as guessing codes would.
 		if _, err := s.Store.FailVerification(ctx, id, privacy.VerifyEmail); err != nil && !errors.Is(err, privacy.ErrStale) {
