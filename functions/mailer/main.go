@@ -16,6 +16,7 @@ import (
 
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/awsenv"
+	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/mail"
 	"github.com/privacyportal/portal/internal/ses"
 	"github.com/privacyportal/portal/internal/wiring"
@@ -53,7 +54,7 @@ func main() {
 		}
 		sesSender.Operator = mail.Operator{Name: operatorName, Contact: operatorContact, SiteURL: w.Env.Config.SiteURL}
 		for _, r := range ev.Records {
-			j, err := account.ParseJob(r.Body)
+			j, err := jobs.Parse(r.Body)
 			if err == nil {
 				err = worker.Do(ctx, j)
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/privacyportal/portal/internal/policy"
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/ratelimit"
+	"github.com/privacyportal/portal/internal/web"
 )
 
 // memStore is an in-memory fake of the account package's store interfaces (our own, not an
@@ -777,7 +778,7 @@ func newWorld(tb testing.TB) *world {
 	w.sweeper = &account.Sweeper{Store: w.store, Now: w.clock.Now}
 	w.handler = &account.Handler{
 		Register: w.register, Verify: w.verify, Sessions: w.sessions, Profile: w.profile, Passwords: w.passwords,
-		Guardian: w.guardian, SiteURL: w.env.Config.SiteURL,
+		Guardian: w.guardian, Guard: web.Guard{SiteURL: w.env.Config.SiteURL},
 	}
 	return w
 }

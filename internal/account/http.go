@@ -2,25 +2,19 @@ package account
 
 import (
 	"context"
-	"log/slog"
-	"net"
 	"net/http"
-	"net/netip"
-	"net/url"
-	"strings"
-	"time"
 
 	"github.com/privacyportal/portal/internal/apigw"
 	"github.com/privacyportal/portal/internal/privacy"
+	"github.com/privacyportal/portal/internal/web"
 )
 
-// CookieName is the session cookie. The __Host- prefix makes browsers accept it only when it
-// is Secure, has Path=/ and no Domain: no other site, not even a subdomain, can set or shadow
-// it.
-const CookieName = "__Host-session"
-
-// ViewerAddressHeader is where CloudFront puts the viewer's address ("ip:port").
-const ViewerAddressHeader = "CloudFront-Viewer-Address"
+// CookieName and ViewerAddressHeader are package web's, named here too for the account's
+// callers.
+const (
+	CookieName          = web.CookieName
+	ViewerAddressHeader = web.ViewerAddressHeader
+)
 
 // Handler serves the account routes of docs/api.md. A function sets the services whose
 // routes it serves; a route whose service is not set is not found.
@@ -31,12 +25,9 @@ type Handler struct {
 	Profile   *ProfileManager
 	Passwords *PasswordManager
 	Guardian  *GuardianManager
-	// SiteURL is the portal's origin: state-changing requests must come from its pages.
-	SiteURL string
-	// BehindCloudFront says the API is reached only through CloudFront (whose origin header
-	// the API stage's web ACL checks before any function runs): every request then carries
-	// the viewer's address, and one without it is refused.
-	BehindCloudFront bool
+	// Guard checks every request (origin, client address, session); its Sessions are set to
+	// the handler's when nil.
+	web.Guard
 }
 
 type route struct{ method, resource string }
@@ -46,12 +37,12 @@ var errNoRoute = privacy.Errorf(privacy.NotFound, "No such API route or method."
 // Handle routes one API request.
 func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Response, error) {
 	r := route{req.HTTPMethod, req.Resource}
-	ip, err := h.clientIP(req)
+	ip, err := h.ClientIP(req)
 	if err != nil {
 		return apigw.Response{}, err
 	}
 	if r.method != http.MethodGet {
-		if err := h.checkOrigin(req); err != nil {
+		if err := h.CheckOrigin(req); err != nil {
 			return apigw.Response{}, err
 		}
 	}
@@ -82,7 +73,7 @@ func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 					return apigw.Response{}, err
 				}
 				resp, err := apigw.JSON(http.StatusOK, map[string]string{"status": "signed_in"})
-				resp.MultiValueHeaders = map[string][]string{"Set-Cookie": {sessionCookie(out.Cookie, out.Session.ExpiresAt.Sub(h.Sessions.Now()))}}
+				resp.MultiValueHeaders = map[string][]string{"Set-Cookie": {web.SessionCookie(out.Cookie, out.Session.ExpiresAt.Sub(h.Sessions.Now()))}}
 				return resp, err
 			})
 		}
@@ -146,7 +137,7 @@ func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 				return apigw.Response{}, err
 			}
 			// Signing out always clears the cookie, even when the session had already ended.
-			return apigw.Response{StatusCode: http.StatusNoContent, MultiValueHeaders: map[string][]string{"Set-Cookie": {sessionCookie("", -1)}}}, nil
+			return apigw.Response{StatusCode: http.StatusNoContent, MultiValueHeaders: map[string][]string{"Set-Cookie": {web.SessionCookie("", -1)}}}, nil
 		}
 	case route{"POST", "/api/guardian"}:
 		if h.Guardian != nil {
@@ -200,107 +191,12 @@ func (h *Handler) signedIn(ctx context.Context, req *apigw.Request, f func(Calle
 	return apigw.JSON(http.StatusOK, v)
 }
 
-// sessionCookie is the Set-Cookie value; maxAge < 0 deletes it. HttpOnly keeps it from
-// scripts, SameSite=Strict from other sites' requests.
-func sessionCookie(value string, maxAge time.Duration) string {
-	c := &http.Cookie{Name: CookieName, Value: value, Path: "/", HttpOnly: true, Secure: true, SameSite: http.SameSiteStrictMode}
-	if maxAge < 0 {
-		c.MaxAge = -1
-	} else {
-		c.MaxAge = int(maxAge.Seconds())
-	}
-	return c.String()
-}
-
-var errTwoSessions = privacy.Errorf(privacy.Unauthorized, "Your browser sent two sessions. Sign in again.")
-
-// caller authenticates the request's session cookie. A request carrying two (which a browser
-// sends only when someone planted one) is refused rather than resolved by order.
+// caller authenticates the request's session with the handler's SessionManager (unless the
+// Guard names another authenticator).
 func (h *Handler) caller(ctx context.Context, req *apigw.Request) (Caller, error) {
-	var raw []string
-	for k, vs := range req.MultiValueHeaders {
-		if strings.EqualFold(k, "Cookie") {
-			raw = append(raw, vs...)
-		}
+	g := h.Guard
+	if g.Sessions == nil && h.Sessions != nil {
+		g.Sessions = h.Sessions
 	}
-	if len(raw) == 0 {
-		if v := apigw.Header(req, "Cookie"); v != "" {
-			raw = []string{v}
-		}
-	}
-	var value string
-	found := 0
-	for _, line := range raw {
-		cookies, err := http.ParseCookie(line)
-		if err != nil {
-			continue
-		}
-		for _, c := range cookies {
-			if c.Name == CookieName {
-				found++
-				value = c.Value
-			}
-		}
-	}
-	switch {
-	case found > 1:
-		return Caller{}, errTwoSessions
-	case found == 0 || value == "":
-		return Caller{}, privacy.Errorf(privacy.Unauthorized, "Sign in first.")
-	}
-	return h.Sessions.Authenticate(ctx, value)
-}
-
-// checkOrigin refuses state-changing requests that do not say they come from the portal's
-// own pages. Browsers send Origin on every POST, PATCH and DELETE; a request without one did
-// not come from a page of the portal. (Bodies must also be JSON, which a cross-site form
-// cannot send: a second lock.)
-func (h *Handler) checkOrigin(req *apigw.Request) error {
-	origin := apigw.Header(req, "Origin")
-	o, err := url.Parse(origin)
-	sv, err2 := url.Parse(h.SiteURL)
-	if origin == "" || err != nil || err2 != nil || !strings.EqualFold(o.Scheme+"://"+o.Host, sv.Scheme+"://"+sv.Host) {
-		return privacy.Errorf(privacy.Forbidden, "This request must come from the portal's own pages.")
-	}
-	return nil
-}
-
-// clientIP is the visitor's address, for rate limits only (hashed, never stored as is): the
-// address CloudFront reports (ViewerAddressHeader), which a client cannot write, since the
-// API answers only requests that came through CloudFront. X-Forwarded-For is never used: its
-// first entries are whatever the client sent. An IPv6 client is its /64, the block one
-// subscriber is given, so that it cannot rotate through its own addresses.
-func (h *Handler) clientIP(req *apigw.Request) (string, error) {
-	v := apigw.Header(req, ViewerAddressHeader)
-	if v == "" {
-		if h.BehindCloudFront {
-			// Something reached the API without CloudFront, or CloudFront's origin request
-			// policy lost the header: refuse, rather than limit everyone as one client.
-			slog.Warn("request without the viewer address", "requestId", req.RequestContext.RequestID, "resource", req.Resource)
-			return "", privacy.Errorf(privacy.Forbidden, "Use the portal through its own address.")
-		}
-		v = req.RequestContext.Identity.SourceIP
-	}
-	if host, _, err := net.SplitHostPort(v); err == nil {
-		v = host
-	}
-	addr, err := netip.ParseAddr(strings.Trim(v, "[]"))
-	if err != nil {
-		if h.BehindCloudFront {
-			slog.Warn("request with an unreadable viewer address", "requestId", req.RequestContext.RequestID, "resource", req.Resource)
-			return "", privacy.Errorf(privacy.Forbidden, "Use the portal through its own address.")
-		}
-		return v, nil
-	}
-	return clientKey(addr), nil
-}
-
-// clientKey is what a client's limits count: an IPv4 address, or an IPv6 /64.
-func clientKey(a netip.Addr) string {
-	a = a.Unmap()
-	if a.Is4() {
-		return a.String()
-	}
-	p, _ := a.Prefix(64)
-	return p.String()
+	return g.Caller(ctx, req)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/apigw"
 	"github.com/privacyportal/portal/internal/mail"
+	"github.com/privacyportal/portal/internal/web"
 )
 
 // call sends one request through the handler as API Gateway would.
@@ -151,7 +152,7 @@ func TestHandlerGuardianRoute(t *testing.T) {
 
 func TestHandlerServesOnlyTheRoutesOfItsServices(t *testing.T) {
 	w := newWorld(t)
-	registerOnly := &account.Handler{Register: w.register, SiteURL: w.handler.SiteURL}
+	registerOnly := &account.Handler{Register: w.register, Guard: web.Guard{SiteURL: w.handler.SiteURL}}
 	w.handler = registerOnly
 	for _, r := range [][2]string{{"POST", "/api/verify"}, {"POST", "/api/session"}, {"GET", "/api/account"}, {"DELETE", "/api/session"}, {"POST", "/api/guardian"}, {"GET", "/api/nothing"}} {
 		if resp, _ := w.call(t, r[0], r[1], `{}`, nil); resp.StatusCode != http.StatusNotFound {

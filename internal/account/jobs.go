@@ -2,19 +2,22 @@ package account
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"time"
 
-	"github.com/privacyportal/portal/internal/privacy"
+	"github.com/privacyportal/portal/internal/jobs"
 )
 
 // JobKind says what a job asks the mail worker to do.
-type JobKind string
+type JobKind = jobs.Kind
 
-// Jobs. Each names what to look at (a subject, or the keyed hash of an address someone typed)
-// and never an address, a name or a secret: the queue and its dead-letter queue hold nothing
-// personal, and a job for a subject erased meanwhile finds nothing and sends nothing.
+// Job is one unit of work for the mail worker.
+type Job = jobs.Job
+
+// Jobs is where the account functions put work for the mail worker (an SQS queue).
+type Jobs = jobs.Queue
+
+// The account's jobs. Each names what to look at (a subject, or the keyed hash of an address
+// someone typed) and never an address, a name or a secret (see package jobs).
 const (
 	// JobRegistered: a registration was written. The worker mails its code, or, if the address
 	// is proved by an account already, tells that account's owner and retires the attempt.
@@ -34,42 +37,31 @@ const (
 	JobPasswordChanged JobKind = "password_changed"
 )
 
-// Job is one unit of work for the mail worker.
-type Job struct {
-	Kind    JobKind           `json:"kind"`
-	Subject privacy.SubjectID `json:"subject,omitempty"`
-	// EmailKey is the look-up key of an address a request named, when the request could not
-	// tell (or must not show, by its timing) whose it is.
-	EmailKey string `json:"emailKey,omitempty"`
-	// Superseded is a pending registration the new one replaced, for the worker to delete.
-	Superseded privacy.SubjectID `json:"superseded,omitempty"`
-	At         time.Time         `json:"at"`
+// needsSubject tells, for each of the account's jobs, whether it names a subject (or else the
+// look-up key of an address).
+var needsSubject = map[JobKind]bool{
+	JobRegistered: true, JobGuardianRequest: true, JobGuardianDecided: true, JobEmailChange: true, JobPasswordChanged: true,
+	JobResend: false, JobPasswordReset: false,
 }
 
-// Jobs is where the account functions put work for the mail worker (an SQS queue).
-type Jobs interface {
-	Enqueue(ctx context.Context, j Job) error
+// checkJob checks that a job is one of the account's and carries what its kind needs.
+func checkJob(j Job) error {
+	subject, ok := needsSubject[j.Kind]
+	switch {
+	case !ok:
+		return fmt.Errorf("job: unknown kind %q", j.Kind)
+	case subject && j.Subject == "":
+		return fmt.Errorf("job %s: no subject", j.Kind)
+	case !subject && j.EmailKey == "":
+		return fmt.Errorf("job %s: no address key", j.Kind)
+	}
+	return nil
 }
 
-// ParseJob reads a job from a queue message body.
-func ParseJob(body string) (Job, error) {
-	var j Job
-	if err := json.Unmarshal([]byte(body), &j); err != nil {
-		return Job{}, fmt.Errorf("job: %w", err)
-	}
-	switch j.Kind {
-	case JobRegistered, JobGuardianRequest, JobGuardianDecided, JobEmailChange, JobPasswordChanged:
-		if j.Subject == "" {
-			return Job{}, fmt.Errorf("job %s: no subject", j.Kind)
-		}
-	case JobResend, JobPasswordReset:
-		if j.EmailKey == "" {
-			return Job{}, fmt.Errorf("job %s: no address key", j.Kind)
-		}
-	default:
-		return Job{}, fmt.Errorf("job: unknown kind %q", j.Kind)
-	}
-	return j, nil
+// Handles reports whether a job's kind is one of the account's.
+func (w *MailWorker) Handles(k JobKind) bool {
+	_, ok := needsSubject[k]
+	return ok
 }
 
 func (e *Env) enqueue(ctx context.Context, j Job) error {

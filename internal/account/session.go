@@ -8,6 +8,7 @@ import (
 
 	"github.com/privacyportal/portal/internal/password"
 	"github.com/privacyportal/portal/internal/privacy"
+	"github.com/privacyportal/portal/internal/web"
 )
 
 // SessionManager signs people in and out and tells who a request comes from.
@@ -137,10 +138,7 @@ func (s *SessionManager) SignIn(ctx context.Context, in SignInInput, clientIP st
 }
 
 // Caller is a signed-in request's subject and session.
-type Caller struct {
-	Subject   privacy.SubjectID
-	TokenHash string
-}
+type Caller = web.Caller
 
 // Authenticate turns a session cookie into its caller; a missing, forged, revoked or expired
 // session is Unauthorized.

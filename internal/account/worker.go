@@ -21,6 +21,9 @@ type MailWorker struct {
 // Do carries out one job. A job about a subject that is gone, or whose state no longer calls
 // for it, does nothing: a retried or late job never mails twice what no longer applies.
 func (w *MailWorker) Do(ctx context.Context, j Job) error {
+	if err := checkJob(j); err != nil {
+		return err
+	}
 	switch j.Kind {
 	case JobRegistered:
 		return w.registered(ctx, j)

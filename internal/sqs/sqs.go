@@ -1,4 +1,4 @@
-// Package sqs hands the account functions' jobs to the mail worker through an SQS queue.
+// Package sqs hands the functions' jobs to their workers through an SQS queue.
 package sqs
 
 import (
@@ -8,7 +8,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
-	"github.com/privacyportal/portal/internal/account"
+	"github.com/privacyportal/portal/internal/jobs"
 )
 
 // SendMessageAPI is the part of the SQS client Jobs uses: sqs:SendMessage.
@@ -16,17 +16,17 @@ type SendMessageAPI interface {
 	SendMessage(ctx context.Context, in *sqs.SendMessageInput, optFns ...func(*sqs.Options)) (*sqs.SendMessageOutput, error)
 }
 
-// Jobs implements account.Jobs with one queue. A job names subjects and keyed hashes only, so
+// Jobs implements jobs.Queue with one queue. A job names subjects and keyed hashes only, so
 // a message (and the dead-letter queue it may end in) holds nothing personal.
 type Jobs struct {
 	Client   SendMessageAPI
 	QueueURL string
 }
 
-var _ account.Jobs = (*Jobs)(nil)
+var _ jobs.Queue = (*Jobs)(nil)
 
 // Enqueue sends one job.
-func (q *Jobs) Enqueue(ctx context.Context, j account.Job) error {
+func (q *Jobs) Enqueue(ctx context.Context, j jobs.Job) error {
 	body, err := json.Marshal(j)
 	if err != nil {
 		return fmt.Errorf("encode job: %w", err)

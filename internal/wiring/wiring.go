@@ -28,6 +28,7 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/ratelimit"
 	"github.com/privacyportal/portal/internal/s3"
+	"github.com/privacyportal/portal/internal/web"
 )
 
 // Accounts is what an account-family function is built from.
@@ -86,7 +87,7 @@ func NewAccounts(ctx context.Context) (*Accounts, error) {
 			Config:       cfg,
 		},
 		Store:   store,
-		Handler: &account.Handler{SiteURL: siteURL, BehindCloudFront: behindCloudFront},
+		Handler: &account.Handler{Guard: web.Guard{SiteURL: siteURL, BehindCloudFront: behindCloudFront}},
 		site:    site,
 		siteEnv: siteURL,
 	}, nil
