@@ -67,3 +67,31 @@ func Example() {
 	// Subject: 请确认您在Privacy Portal的电子邮件地址
 	// Content-Type: multipart/alternative
 }
+
+// A marketing mail carries the RFC 8058 headers that let a mail client unsubscribe in one
+// click; Render refuses one without Message.Unsubscribe.
+func ExampleRender_marketing() {
+	operator := portalmail.Operator{Name: "Privacy Portal", Contact: "privacy@portal.example", SiteURL: "https://portal.example/"}
+	r, err := portalmail.Render(operator, portalmail.Message{
+		To:     "ada@example.com",
+		Locale: "en",
+		Kind:   portalmail.Marketing,
+		Data: portalmail.Data{
+			Name:            "Ada",
+			Title:           "Spring courses",
+			Paragraphs:      []string{"Our spring courses open on 1 April."},
+			UnsubscribeLink: "https://portal.example/unsubscribe/?token=abc",
+			PreferencesLink: "https://portal.example/consent/",
+		},
+		Unsubscribe: "https://portal.example/api/unsubscribe?token=abc",
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println("List-Unsubscribe:", r.Headers["List-Unsubscribe"])
+	fmt.Println("List-Unsubscribe-Post:", r.Headers["List-Unsubscribe-Post"])
+	// Output:
+	// List-Unsubscribe: <https://portal.example/api/unsubscribe?token=abc>
+	// List-Unsubscribe-Post: List-Unsubscribe=One-Click
+}

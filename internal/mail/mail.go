@@ -3,6 +3,7 @@ package mail
 import (
 	"bytes"
 	"embed"
+	"encoding/json"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	texttemplate "text/template"
+	"time"
 )
 
 // Kind names one of the portal's mails.
@@ -49,6 +51,18 @@ const (
 	// and every other session ended. Data: Name, SignInLink (the page to reset it, if it was
 	// not them), Contact.
 	PasswordChanged Kind = "password_changed"
+	// Marketing is the operator's commercial message to a person who granted the "marketing"
+	// consent. Data: Name (may be empty), Title (the subject), Paragraphs (plain text),
+	// UnsubscribeLink (the page that unsubscribes in one click), PreferencesLink (the consent
+	// centre). It also needs Message.Unsubscribe, the one-click URL of its List-Unsubscribe
+	// and List-Unsubscribe-Post headers (RFC 8058), which no other kind carries. Its footer
+	// says why the reader gets it and shows the unsubscribe link (promise P19).
+	Marketing Kind = "marketing"
+	// ConsentReceipt confirms a change of consent choices (promise P18). Data: Name, Changes,
+	// ReceiptID, At (shown in UTC), Link (the consent centre), Contact (where to turn if it was
+	// not them; Operator.Contact when empty), Receipt (the Kantara consent receipt JSON,
+	// attached as consent-receipt-<ReceiptID>.json, application/json).
+	ConsentReceipt Kind = "consent_receipt"
 )
 
 // Locales the portal writes mail in (the values of privacy.LocaleEnglish and
@@ -64,7 +78,45 @@ type Data struct {
 	Name, Code, Link, SignInLink, ChildName, Contact string
 	Minutes, Days                                    int
 	Confirmed                                        bool
+
+	// Title is a marketing mail's subject line.
+	Title string
+	// Paragraphs are a marketing mail's text: plain text, one paragraph each, escaped in the
+	// HTML part (never taken as HTML, so a campaign cannot add images or scripts).
+	Paragraphs []string
+	// UnsubscribeLink is the page that unsubscribes from marketing mail in one click, shown
+	// in a marketing mail's footer; PreferencesLink is the consent centre.
+	UnsubscribeLink, PreferencesLink string
+
+	// Changes are the purposes a consent receipt reports, in the order given.
+	Changes []Change
+	// ReceiptID names the receipt; it is also part of the attachment's file name, so it is
+	// letters, digits, '.', '_' and '-' only.
+	ReceiptID string
+	// At is when the consent changed.
+	At time.Time
+	// Receipt is the receipt as Kantara Consent Receipt JSON.
+	Receipt []byte
 }
+
+// Change is one purpose whose consent changed.
+type Change struct {
+	// Purpose is the purpose's display name, already in the mail's language.
+	Purpose string
+	// Granted is true for a grant and false for a withdrawal.
+	Granted bool
+}
+
+// Attachment is a file attached to a mail. Name is its file name: letters, digits, '.', '_'
+// and '-', starting with a letter or digit, at most 128 bytes. ContentType is a MIME type
+// other than multipart/* and message/*.
+type Attachment struct {
+	Name, ContentType string
+	Body              []byte
+}
+
+// MaxAttachmentBytes caps the total size of a mail's attachments, before encoding.
+const MaxAttachmentBytes = 256 << 10
 
 // Operator is who runs the portal. Every mail's footer names it, says how to reach it and
 // links to its site.
@@ -75,18 +127,36 @@ type Message struct {
 	To, Locale string
 	Kind       Kind
 	Data       Data
+	// Unsubscribe is the URL a mail client POSTs "List-Unsubscribe=One-Click" to (RFC 8058);
+	// it may differ from Data.UnsubscribeLink, the page a reader opens. Required for
+	// Marketing and refused for every other kind. It must be an https URL (http only on
+	// 127.0.0.1, ::1 or localhost, for the local cloud), without a fragment, a comma or
+	// angle brackets.
+	Unsubscribe string
+	// Tracked asks the sender for open and click tracking: true only when the reader granted
+	// the "email.analytics" consent (promise P08). Render does not look at it: the portal's
+	// templates add no pixel and rewrite no link either way; package ses picks the SES
+	// configuration set that does, or the one that does not.
+	Tracked bool
+	// Attachments are attached as given, after the receipt of a ConsentReceipt mail.
+	Attachments []Attachment
 }
 
 // Rendered is a mail ready to be built into a MIME message. Headers are added to the message
-// verbatim (Render sets Auto-Submitted and Content-Language; a marketing mail would add
-// List-Unsubscribe and List-Unsubscribe-Post).
+// verbatim (Render sets Auto-Submitted and Content-Language, and on a marketing mail only
+// List-Unsubscribe and List-Unsubscribe-Post). Attachments follow the text and HTML.
 type Rendered struct {
 	To, Subject, Text, HTML string
 	Headers                 map[string]string
+	Attachments             []Attachment
 }
 
 // needs lists, per kind, the Data fields Render insists on. It is also the list of kinds.
-var needs = map[Kind]struct{ code, link, signIn, child, minutes, days bool }{
+var needs = map[Kind]struct {
+	code, link, signIn, child, minutes, days    bool
+	title, paragraphs, unsubscribe, preferences bool
+	changes, receiptID, at, receipt             bool
+}{
 	VerifyEmail:       {code: true, link: true, minutes: true},
 	AlreadyRegistered: {signIn: true},
 	GuardianConsent:   {child: true, link: true, days: true},
@@ -95,11 +165,13 @@ var needs = map[Kind]struct{ code, link, signIn, child, minutes, days bool }{
 	EmailChangeNotice: {},
 	PasswordReset:     {code: true, link: true, minutes: true},
 	PasswordChanged:   {signIn: true},
+	Marketing:         {title: true, paragraphs: true, unsubscribe: true, preferences: true},
+	ConsentReceipt:    {changes: true, receiptID: true, at: true, link: true, receipt: true},
 }
 
 // Kinds returns every kind of mail, for callers (and tests) that go through them all.
 func Kinds() []Kind {
-	return []Kind{VerifyEmail, AlreadyRegistered, GuardianConsent, GuardianDecision, EmailChangeVerify, EmailChangeNotice, PasswordReset, PasswordChanged}
+	return []Kind{VerifyEmail, AlreadyRegistered, GuardianConsent, GuardianDecision, EmailChangeVerify, EmailChangeNotice, PasswordReset, PasswordChanged, Marketing, ConsentReceipt}
 }
 
 //go:embed templates/*.tmpl
@@ -119,9 +191,9 @@ var locales = sync.OnceValue(parseTemplates)
 
 func parseTemplates() map[string]localeTemplates {
 	locales := map[string]localeTemplates{}
-	funcs := htmltemplate.FuncMap{"contactHref": contactHref}
+	funcs := htmltemplate.FuncMap{"contactHref": contactHref, "utc": utc}
 	for _, loc := range []string{English, Chinese} {
-		t := texttemplate.Must(texttemplate.New("").ParseFS(templateFS, "templates/"+loc+".txt.tmpl"))
+		t := texttemplate.Must(texttemplate.New("").Funcs(texttemplate.FuncMap{"utc": utc}).ParseFS(templateFS, "templates/"+loc+".txt.tmpl"))
 		h := htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html.tmpl", "templates/"+loc+".html.tmpl"))
 		for _, k := range Kinds() {
 			for _, name := range []string{string(k) + ".subject", string(k) + ".text"} {
@@ -147,14 +219,18 @@ type view struct {
 	// Contact is where the reader turns if something is wrong: Data.Contact, else the
 	// operator's.
 	Contact string
+	// Marketing adds the footer that says why the reader gets the mail and how to stop it.
+	Marketing bool
 	// Content is the body of the HTML layout, already escaped by html/template.
 	Content htmltemplate.HTML
 }
 
 // Render renders m in its locale. Locales "zh", "zh-CN" (in any case, with "-" or "_") and
 // "zh-Hans" get Simplified Chinese; any other well-formed language tag gets English. An
-// unknown kind, a malformed locale tag, a missing required field or a link that is not an
-// absolute http(s) URL is an error. Errors never contain the message's data.
+// unknown kind, a malformed locale tag, a missing required field, a link that is not an
+// absolute http(s) URL, a marketing mail without a valid Message.Unsubscribe (or another
+// kind with one) and an attachment BuildRaw would refuse are errors. Errors never contain
+// the message's data.
 func Render(op Operator, m Message) (Rendered, error) {
 	need, ok := needs[m.Kind]
 	if !ok {
@@ -179,18 +255,80 @@ func Render(op Operator, m Message) (Rendered, error) {
 		{"ChildName", need.child, d.ChildName == ""},
 		{"Minutes", need.minutes, d.Minutes <= 0},
 		{"Days", need.days, d.Days <= 0},
+		{"Title", need.title, strings.TrimSpace(d.Title) == ""},
+		{"Paragraphs", need.paragraphs, len(d.Paragraphs) == 0},
+		{"UnsubscribeLink", need.unsubscribe, d.UnsubscribeLink == ""},
+		{"PreferencesLink", need.preferences, d.PreferencesLink == ""},
+		{"Changes", need.changes, len(d.Changes) == 0},
+		{"ReceiptID", need.receiptID, d.ReceiptID == ""},
+		{"At", need.at, d.At.IsZero()},
+		{"Receipt", need.receipt, len(d.Receipt) == 0},
 	} {
 		if f.need && f.empty {
 			return Rendered{}, fmt.Errorf("mail: %s mail needs Data.%s", m.Kind, f.name)
 		}
 	}
-	for name, link := range map[string]string{"Link": d.Link, "SignInLink": d.SignInLink} {
+	for name, link := range map[string]string{"Link": d.Link, "SignInLink": d.SignInLink, "UnsubscribeLink": d.UnsubscribeLink, "PreferencesLink": d.PreferencesLink} {
 		if link != "" && !isWebURL(link) {
 			return Rendered{}, fmt.Errorf("mail: Data.%s is not an absolute http(s) URL", name)
 		}
 	}
+	if need.paragraphs {
+		// Copied: the caller's slice is not ours to change.
+		ps := make([]string, len(d.Paragraphs))
+		for i, p := range d.Paragraphs {
+			if strings.TrimSpace(p) == "" {
+				return Rendered{}, fmt.Errorf("mail: Data.Paragraphs[%d] is empty", i)
+			}
+			// One kind of line break, so the text part's CRLFs come out right.
+			ps[i] = strings.ReplaceAll(strings.ReplaceAll(strings.TrimSpace(p), "\r\n", "\n"), "\r", "\n")
+		}
+		d.Paragraphs = ps
+	}
+	if need.changes {
+		for i, c := range d.Changes {
+			if strings.TrimSpace(c.Purpose) == "" {
+				return Rendered{}, fmt.Errorf("mail: Data.Changes[%d].Purpose is empty", i)
+			}
+		}
+	}
 
-	v := view{Lang: loc, Op: op, Data: d, Contact: d.Contact}
+	headers := map[string]string{
+		// RFC 3834: tells vacation responders and the like not to answer.
+		"Auto-Submitted":   "auto-generated",
+		"Content-Language": loc,
+	}
+	switch {
+	case m.Kind == Marketing && m.Unsubscribe == "":
+		return Rendered{}, errors.New("mail: marketing mail needs Message.Unsubscribe (RFC 8058)")
+	case m.Kind == Marketing && !isOneClickURL(m.Unsubscribe):
+		return Rendered{}, errors.New("mail: Message.Unsubscribe is not an https URL fit for List-Unsubscribe")
+	case m.Kind == Marketing:
+		// RFC 8058: the URL a mail client POSTs "List-Unsubscribe=One-Click" to, with no
+		// page, sign-in or confirmation in between.
+		headers["List-Unsubscribe"] = "<" + m.Unsubscribe + ">"
+		headers["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+	case m.Unsubscribe != "":
+		return Rendered{}, fmt.Errorf("mail: %s mail is not marketing and cannot carry List-Unsubscribe", m.Kind)
+	}
+
+	var attachments []Attachment
+	if need.receipt {
+		if !json.Valid(d.Receipt) {
+			return Rendered{}, errors.New("mail: Data.Receipt is not valid JSON")
+		}
+		name := "consent-receipt-" + d.ReceiptID + ".json"
+		if !validFileName(name) {
+			return Rendered{}, errors.New("mail: Data.ReceiptID may hold only letters, digits, '.', '_' and '-'")
+		}
+		attachments = append(attachments, Attachment{Name: name, ContentType: "application/json", Body: d.Receipt})
+	}
+	attachments = append(attachments, m.Attachments...)
+	if err := checkAttachments(attachments); err != nil {
+		return Rendered{}, err
+	}
+
+	v := view{Lang: loc, Op: op, Data: d, Contact: d.Contact, Marketing: m.Kind == Marketing}
 	if v.Contact == "" {
 		v.Contact = op.Contact
 	}
@@ -224,15 +362,12 @@ func Render(op Operator, m Message) (Rendered, error) {
 	}
 
 	return Rendered{
-		To:      m.To,
-		Subject: v.Subject,
-		Text:    text,
-		HTML:    strings.TrimSpace(b.String()) + "\n",
-		Headers: map[string]string{
-			// RFC 3834: tells vacation responders and the like not to answer.
-			"Auto-Submitted":   "auto-generated",
-			"Content-Language": loc,
-		},
+		To:          m.To,
+		Subject:     v.Subject,
+		Text:        text,
+		HTML:        strings.TrimSpace(b.String()) + "\n",
+		Headers:     headers,
+		Attachments: attachments,
 	}, nil
 }
 
@@ -276,6 +411,36 @@ func isWebURL(s string) bool {
 	u, err := url.Parse(s)
 	return err == nil && (u.Scheme == "https" || u.Scheme == "http") && u.Host != "" && !strings.ContainsAny(s, " \t\r\n")
 }
+
+// isOneClickURL reports whether s can be a List-Unsubscribe URL: https (http only on the
+// loopback host, for the local cloud), with a host, no user information and no fragment
+// (a POST never sends one, so a token there would be lost), and only the printable ASCII a
+// header allows, less the characters that end or separate List-Unsubscribe's <URL> entries.
+func isOneClickURL(s string) bool {
+	if len(s) > 900 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == ',' || c == '"' {
+			return false
+		}
+	}
+	u, err := url.Parse(s)
+	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" || strings.Contains(s, "#") {
+		return false
+	}
+	switch u.Scheme {
+	case "https":
+		return true
+	case "http":
+		h := strings.ToLower(u.Hostname())
+		return h == "127.0.0.1" || h == "::1" || h == "localhost"
+	}
+	return false
+}
+
+// utc shows a time as the mails do, in UTC to the minute.
+func utc(t time.Time) string { return t.UTC().Format("2006-01-02 15:04") + " UTC" }
 
 // contactHref turns a contact into a link target: a web address as it is, an e-mail address
 // as a mailto: URL, anything else (a postal address, a phone number) into "" (shown as text).

@@ -37,7 +37,29 @@ func fullData() portalmail.Data {
 		Contact:    "security@portal.example",
 		Minutes:    17,
 		Days:       9,
+
+		Title:           "Spring courses for members",
+		Paragraphs:      []string{"Our spring courses open on 1 April.", "Members book a week before everyone else."},
+		UnsubscribeLink: "https://portal.example/unsubscribe/?token=page-9f3a",
+		PreferencesLink: "https://portal.example/consent/",
+		Changes:         []portalmail.Change{{Purpose: "Marketing mail", Granted: true}, {Purpose: "Usage analytics", Granted: false}},
+		ReceiptID:       "cr-7d41e0",
+		At:              time.Date(2027, 3, 3, 9, 30, 59, 0, time.FixedZone("CST", 8*3600)),
+		Receipt:         []byte(`{"version":"KI-CR-v1.1.0","consentReceiptID":"cr-7d41e0"}`),
 	}
+}
+
+// oneClick is the List-Unsubscribe URL the tests give marketing mail: not the visible link.
+const oneClick = "https://portal.example/api/unsubscribe?token=post-1c9b"
+
+// message is a Message of kind k for ada@example.com, with the one-click unsubscribe URL a
+// marketing mail needs.
+func message(locale string, k portalmail.Kind, d portalmail.Data) portalmail.Message {
+	m := portalmail.Message{To: "ada@example.com", Locale: locale, Kind: k, Data: d}
+	if k == portalmail.Marketing {
+		m.Unsubscribe = oneClick
+	}
+	return m
 }
 
 // uses lists the Data fields each kind shows; every other string field must not appear.
@@ -50,7 +72,13 @@ var uses = map[portalmail.Kind][]string{
 	portalmail.EmailChangeNotice: {"Name", "Contact"},
 	portalmail.PasswordReset:     {"Name", "Code", "Link", "Minutes"},
 	portalmail.PasswordChanged:   {"Name", "SignInLink", "Contact"},
+	// The title is the subject, checked on its own.
+	portalmail.Marketing:      {"Name", "UnsubscribeLink", "PreferencesLink", "Paragraphs"},
+	portalmail.ConsentReceipt: {"Name", "Link", "Contact", "ReceiptID", "At", "Changes"},
 }
+
+// shown are the Data fields a mail shows only if its kind uses them.
+var shown = []string{"Name", "Code", "Link", "SignInLink", "ChildName", "Contact", "Title", "UnsubscribeLink", "PreferencesLink", "ReceiptID", "Paragraphs", "Changes"}
 
 func field(d portalmail.Data, name string) string {
 	switch name {
@@ -70,8 +98,33 @@ func field(d portalmail.Data, name string) string {
 		return strconv.Itoa(d.Minutes)
 	case "Days":
 		return strconv.Itoa(d.Days)
+	case "Title":
+		return d.Title
+	case "UnsubscribeLink":
+		return d.UnsubscribeLink
+	case "PreferencesLink":
+		return d.PreferencesLink
+	case "ReceiptID":
+		return d.ReceiptID
+	case "At":
+		return "2027-03-03 01:30 UTC"
 	}
 	panic("no field " + name)
+}
+
+// fields is what a mail shows of a Data field: one string, or one per paragraph or change.
+func fields(d portalmail.Data, name string) []string {
+	switch name {
+	case "Paragraphs":
+		return d.Paragraphs
+	case "Changes":
+		var out []string
+		for _, c := range d.Changes {
+			out = append(out, c.Purpose)
+		}
+		return out
+	}
+	return []string{field(d, name)}
 }
 
 var urlRE = regexp.MustCompile(`(?i)\bhttps?://[^\s"'<>]+`)
@@ -97,7 +150,7 @@ func TestRender(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			d := fullData()
 			d.Confirmed = tc.confirmed
-			r, err := portalmail.Render(op, portalmail.Message{To: "ada@example.com", Locale: tc.locale, Kind: tc.kind, Data: d})
+			r, err := portalmail.Render(op, message(tc.locale, tc.kind, d))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -120,13 +173,25 @@ func TestRender(t *testing.T) {
 					t.Errorf("HTML lacks %q:\n%s", want, r.HTML)
 				}
 			}
-			for _, name := range []string{"Name", "Code", "Link", "SignInLink", "ChildName", "Contact"} {
-				if slices.Contains(uses[tc.kind], name) {
+			for _, name := range shown {
+				if slices.Contains(uses[tc.kind], name) || (name == "Title" && tc.kind == portalmail.Marketing) {
 					continue
 				}
-				if v := field(d, name); strings.Contains(r.Text, v) || strings.Contains(plainHTML, v) {
-					t.Errorf("%s mail shows Data.%s, which it must not", tc.kind, name)
+				for _, v := range fields(d, name) {
+					if strings.Contains(r.Text, v) || strings.Contains(plainHTML, v) || strings.Contains(r.Subject, v) {
+						t.Errorf("%s mail shows Data.%s, which it must not", tc.kind, name)
+					}
 				}
+			}
+			if tc.kind == portalmail.Marketing && r.Subject != d.Title {
+				t.Errorf("marketing subject = %q, want the title %q", r.Subject, d.Title)
+			}
+			wantAttachments := 0
+			if tc.kind == portalmail.ConsentReceipt {
+				wantAttachments = 1
+			}
+			if len(r.Attachments) != wantAttachments {
+				t.Errorf("%d attachments, want %d", len(r.Attachments), wantAttachments)
 			}
 			if got := r.Headers["Content-Language"]; got != tc.wantLang {
 				t.Errorf("Content-Language = %q, want %q", got, tc.wantLang)
@@ -151,7 +216,7 @@ func TestRender(t *testing.T) {
 					t.Errorf("HTML contains %s", bad)
 				}
 			}
-			allowed := []string{op.SiteURL, d.Link, d.SignInLink}
+			allowed := []string{op.SiteURL, d.Link, d.SignInLink, d.UnsubscribeLink, d.PreferencesLink}
 			for _, body := range []string{r.Text, plainHTML} {
 				for _, u := range urlRE.FindAllString(body, -1) {
 					if !slices.Contains(allowed, u) {
@@ -177,7 +242,7 @@ func TestRender(t *testing.T) {
 func wanted(d portalmail.Data, k portalmail.Kind) []string {
 	var out []string
 	for _, name := range uses[k] {
-		out = append(out, field(d, name))
+		out = append(out, fields(d, name)...)
 	}
 	return out
 }
@@ -219,13 +284,15 @@ func TestRenderEscapesHTML(t *testing.T) {
 		for _, k := range portalmail.Kinds() {
 			t.Run(fmt.Sprintf("%s/%s", k, loc), func(t *testing.T) {
 				d := fullData()
-				d.Name, d.ChildName = evil, evil
-				r, err := portalmail.Render(op, portalmail.Message{To: "ada@example.com", Locale: loc, Kind: k, Data: d})
+				d.Name, d.ChildName, d.Title = evil, evil, evil
+				d.Paragraphs = []string{evil, "<img src=https://tracker.example/p.gif>"}
+				d.Changes = []portalmail.Change{{Purpose: evil, Granted: true}}
+				r, err := portalmail.Render(op, message(loc, k, d))
 				if err != nil {
 					t.Fatal(err)
 				}
-				if strings.Contains(strings.ToLower(r.HTML), "<script") {
-					t.Errorf("HTML has a live script tag:\n%s", r.HTML)
+				if lower := strings.ToLower(r.HTML); strings.Contains(lower, "<script") || strings.Contains(lower, "<img") {
+					t.Errorf("HTML has a live script or image tag:\n%s", r.HTML)
 				}
 				if slices.Contains(uses[k], "Name") || slices.Contains(uses[k], "ChildName") {
 					if !strings.Contains(r.HTML, "&lt;script&gt;alert(1)&lt;/script&gt;") {
@@ -265,7 +332,7 @@ func TestRenderLocale(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(strconv.Quote(tc.locale), func(t *testing.T) {
-			r, err := portalmail.Render(op, portalmail.Message{To: "ada@example.com", Locale: tc.locale, Kind: portalmail.VerifyEmail, Data: fullData()})
+			r, err := portalmail.Render(op, message(tc.locale, portalmail.VerifyEmail, fullData()))
 			if tc.wantErr {
 				if err == nil {
 					t.Fatalf("Render accepted locale %q", tc.locale)
@@ -314,6 +381,25 @@ func TestRenderRefuses(t *testing.T) {
 		{"relative link", op, portalmail.GuardianConsent, with(func(d *portalmail.Data) { d.Link = "/guardian/#token=x" })},
 		{"link with a line break", op, portalmail.VerifyEmail, with(func(d *portalmail.Data) { d.Link = "https://portal.example/\nhttps://evil.example/" })},
 		{"bad sign-in link", op, portalmail.AlreadyRegistered, with(func(d *portalmail.Data) { d.SignInLink = "ftp://portal.example/" })},
+		{"marketing without title", op, portalmail.Marketing, with(func(d *portalmail.Data) { d.Title = " " })},
+		{"marketing without paragraphs", op, portalmail.Marketing, with(func(d *portalmail.Data) { d.Paragraphs = nil })},
+		{"marketing with a blank paragraph", op, portalmail.Marketing, with(func(d *portalmail.Data) { d.Paragraphs = []string{"Hello", "\n "} })},
+		{"marketing without unsubscribe link", op, portalmail.Marketing, with(func(d *portalmail.Data) { d.UnsubscribeLink = "" })},
+		{"marketing without preferences link", op, portalmail.Marketing, with(func(d *portalmail.Data) { d.PreferencesLink = "" })},
+		{"javascript unsubscribe link", op, portalmail.Marketing, with(func(d *portalmail.Data) { d.UnsubscribeLink = "javascript:alert(1)" })},
+		{"relative preferences link", op, portalmail.Marketing, with(func(d *portalmail.Data) { d.PreferencesLink = "/consent/" })},
+		{"receipt without changes", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.Changes = nil })},
+		{"receipt with a nameless purpose", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.Changes = []portalmail.Change{{Purpose: " ", Granted: true}} })},
+		{"receipt without ID", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.ReceiptID = "" })},
+		{"receipt ID that is a path", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.ReceiptID = "../../token" })},
+		{"receipt ID with a line break", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.ReceiptID = "a\r\nBcc: x" })},
+		{"receipt without time", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.At = time.Time{} })},
+		{"receipt without JSON", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.Receipt = nil })},
+		{"receipt JSON that is not JSON", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.Receipt = []byte("{token") })},
+		{"receipt too big", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) {
+			d.Receipt = []byte(`"` + strings.Repeat("a", portalmail.MaxAttachmentBytes) + `"`)
+		})},
+		{"receipt without consent centre link", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.Link = "" })},
 		{"operator without name", opWith(func(o *portalmail.Operator) { o.Name = "" }), portalmail.VerifyEmail, d},
 		{"operator name with a line break", opWith(func(o *portalmail.Operator) { o.Name = "Portal\r\nBcc: x@example.com" }), portalmail.VerifyEmail, d},
 		{"operator without contact", opWith(func(o *portalmail.Operator) { o.Contact = "" }), portalmail.VerifyEmail, d},
@@ -321,11 +407,11 @@ func TestRenderRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := portalmail.Render(tc.op, portalmail.Message{To: "ada@example.com", Locale: "en", Kind: tc.kind, Data: tc.data})
+			_, err := portalmail.Render(tc.op, message("en", tc.kind, tc.data))
 			if err == nil {
 				t.Fatal("Render accepted it")
 			}
-			for _, secret := range []string{"ada@example.com", d.Name, d.Code, d.Link, d.SignInLink, d.ChildName, "token"} {
+			for _, secret := range []string{"ada@example.com", d.Name, d.Code, d.Link, d.SignInLink, d.ChildName, "token", d.Title, d.Paragraphs[0], d.ReceiptID, d.UnsubscribeLink, "Bcc"} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("error %q repeats personal data", err)
 				}

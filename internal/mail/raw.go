@@ -3,13 +3,16 @@ package mail
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"mime"
 	"mime/multipart"
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -25,12 +28,16 @@ var reserved = []string{
 
 // BuildRaw builds the RFC 5322 message for r, from the address from, dated now: a
 // multipart/alternative with the plain text first and the HTML second, both UTF-8 and
-// quoted-printable. The subject is RFC 2047 encoded when it is not plain ASCII. The
-// Message-ID is random, at from's domain. r.Headers are added verbatim, in name order.
+// quoted-printable. With r.Attachments, the message is a multipart/mixed of that
+// multipart/alternative and then each attachment, base64, with Content-Disposition:
+// attachment and its file name. The subject is RFC 2047 encoded when it is not plain ASCII.
+// The Message-ID is random, at from's domain. r.Headers are added verbatim, in name order.
 //
-// BuildRaw refuses a From or To that is not one address net/mail can parse, and any header
-// name or value that could start a header of its own (CR, LF) or is not plain ASCII. Its
-// errors never repeat an address or a header value.
+// BuildRaw refuses a From or To that is not one address net/mail can parse, any header name
+// or value that could start a header of its own (CR, LF) or is not plain ASCII, and an
+// attachment whose name or content type Attachment does not allow, a repeated name, or
+// attachments above MaxAttachmentBytes in all. Its errors never repeat an address, a header
+// value or a file name.
 func BuildRaw(from string, r Rendered, now time.Time) ([]byte, error) {
 	fromAddr, err := parseAddress(from)
 	if err != nil {
@@ -48,6 +55,9 @@ func BuildRaw(from string, r Rendered, now time.Time) ([]byte, error) {
 	}
 	if r.Text == "" || r.HTML == "" {
 		return nil, errors.New("mail: a mail needs both a text and an HTML body")
+	}
+	if err := checkAttachments(r.Attachments); err != nil {
+		return nil, err
 	}
 	names := make([]string, 0, len(r.Headers))
 	for name, value := range r.Headers {
@@ -70,35 +80,141 @@ func BuildRaw(from string, r Rendered, now time.Time) ([]byte, error) {
 		fmt.Fprintf(&b, "%s: %s\r\n", name, r.Headers[name])
 	}
 
+	alternative, boundary, err := buildAlternative(r.Text, r.HTML)
+	if err != nil {
+		return nil, err
+	}
+	altType := mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": boundary})
+	if len(r.Attachments) == 0 {
+		writeHeader(&b, "Content-Type", altType)
+		b.WriteString("\r\n")
+		b.Write(alternative)
+		return b.Bytes(), nil
+	}
+
 	var body bytes.Buffer
 	mw := multipart.NewWriter(&body)
-	writeHeader(&b, "Content-Type", mime.FormatMediaType("multipart/alternative", map[string]string{"boundary": mw.Boundary()}))
+	writeHeader(&b, "Content-Type", mime.FormatMediaType("multipart/mixed", map[string]string{"boundary": mw.Boundary()}))
 	b.WriteString("\r\n")
-	for _, p := range []struct{ ctype, content string }{
-		{"text/plain; charset=utf-8", r.Text},
-		{"text/html; charset=utf-8", r.HTML},
-	} {
+	w, err := mw.CreatePart(textproto.MIMEHeader{"Content-Type": {altType}})
+	if err != nil {
+		return nil, fmt.Errorf("mail: create MIME part: %w", err)
+	}
+	w.Write(alternative) // A bytes.Buffer underneath: it cannot fail.
+	for _, a := range r.Attachments {
+		// checkAttachments has parsed the type; formatting it again leaves nothing in the
+		// header that the parser did not understand.
+		ctype, params, _ := mime.ParseMediaType(a.ContentType)
+		params["name"] = a.Name
 		w, err := mw.CreatePart(textproto.MIMEHeader{
-			"Content-Type":              {p.ctype},
-			"Content-Transfer-Encoding": {"quoted-printable"},
+			"Content-Type":              {mime.FormatMediaType(ctype, params)},
+			"Content-Disposition":       {mime.FormatMediaType("attachment", map[string]string{"filename": a.Name})},
+			"Content-Transfer-Encoding": {"base64"},
 		})
 		if err != nil {
 			return nil, fmt.Errorf("mail: create MIME part: %w", err)
 		}
-		// In text mode the writer also turns line breaks into CRLF, as RFC 2045 asks.
-		qw := quotedprintable.NewWriter(w)
-		if _, err := qw.Write([]byte(p.content)); err != nil {
-			return nil, fmt.Errorf("mail: encode MIME part: %w", err)
+		// RFC 2045 6.8: lines of at most 76 characters.
+		enc := base64.StdEncoding.EncodeToString(a.Body)
+		for len(enc) > 76 {
+			io.WriteString(w, enc[:76]+"\r\n")
+			enc = enc[76:]
 		}
-		if err := qw.Close(); err != nil {
-			return nil, fmt.Errorf("mail: encode MIME part: %w", err)
-		}
+		io.WriteString(w, enc+"\r\n")
 	}
 	if err := mw.Close(); err != nil {
 		return nil, fmt.Errorf("mail: close MIME message: %w", err)
 	}
 	b.Write(body.Bytes())
 	return b.Bytes(), nil
+}
+
+// buildAlternative builds the multipart/alternative body of text and html, and returns it
+// with its boundary.
+func buildAlternative(text, html string) ([]byte, string, error) {
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for _, p := range []struct{ ctype, content string }{
+		{"text/plain; charset=utf-8", text},
+		{"text/html; charset=utf-8", html},
+	} {
+		w, err := mw.CreatePart(textproto.MIMEHeader{
+			"Content-Type":              {p.ctype},
+			"Content-Transfer-Encoding": {"quoted-printable"},
+		})
+		if err != nil {
+			return nil, "", fmt.Errorf("mail: create MIME part: %w", err)
+		}
+		// In text mode the writer also turns line breaks into CRLF, as RFC 2045 asks.
+		qw := quotedprintable.NewWriter(w)
+		if _, err := qw.Write([]byte(p.content)); err != nil {
+			return nil, "", fmt.Errorf("mail: encode MIME part: %w", err)
+		}
+		if err := qw.Close(); err != nil {
+			return nil, "", fmt.Errorf("mail: encode MIME part: %w", err)
+		}
+	}
+	if err := mw.Close(); err != nil {
+		return nil, "", fmt.Errorf("mail: close MIME message: %w", err)
+	}
+	return body.Bytes(), mw.Boundary(), nil
+}
+
+// fileName is what an attachment may be called: nothing a mail client could take for a path,
+// a hidden file or an encoded word, and nothing that needs quoting in a MIME parameter.
+var fileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+
+func validFileName(name string) bool { return fileName.MatchString(name) }
+
+// checkAttachments checks what BuildRaw asks of attachments. Its errors number an attachment
+// rather than name it.
+func checkAttachments(as []Attachment) error {
+	total := 0
+	seen := make(map[string]bool, len(as))
+	for i, a := range as {
+		if !validFileName(a.Name) {
+			return fmt.Errorf("mail: attachment %d: the name may hold only letters, digits, '.', '_' and '-', start with a letter or digit, and be at most 128 bytes", i+1)
+		}
+		// Names differ in more than case: a mail client saving both would overwrite one.
+		lower := strings.ToLower(a.Name)
+		if seen[lower] {
+			return fmt.Errorf("mail: attachment %d: the name is used twice", i+1)
+		}
+		seen[lower] = true
+		if err := checkContentType(a.ContentType); err != nil {
+			return fmt.Errorf("mail: attachment %d: %w", i+1, err)
+		}
+		total += len(a.Body)
+		if total > MaxAttachmentBytes {
+			return fmt.Errorf("mail: attachments exceed %d bytes in all", MaxAttachmentBytes)
+		}
+	}
+	return nil
+}
+
+// checkContentType accepts a plain-ASCII MIME type with a subtype, that is not a container
+// (multipart/*, message/*: their structure would be BuildRaw's to write) and has no name
+// parameter of its own (BuildRaw sets it to the file name).
+func checkContentType(ct string) error {
+	for i := 0; i < len(ct); i++ {
+		if c := ct[i]; c < 32 || c > 126 {
+			return errors.New("the content type has a control or non-ASCII byte")
+		}
+	}
+	mediaType, params, err := mime.ParseMediaType(ct)
+	if err != nil || !strings.Contains(mediaType, "/") {
+		return errors.New("the content type is not a MIME type")
+	}
+	if strings.HasPrefix(mediaType, "multipart/") || strings.HasPrefix(mediaType, "message/") {
+		return errors.New("the content type may not be multipart or message")
+	}
+	if _, ok := params["name"]; ok {
+		return errors.New("the content type may not have a name parameter")
+	}
+	if len(ct) > 200 {
+		return errors.New("the content type is too long")
+	}
+	return nil
 }
 
 // parseAddress parses one address. net/mail's own errors can quote the input, so they are

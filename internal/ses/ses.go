@@ -1,5 +1,7 @@
 // Package ses sends the portal's mail through Amazon SES (API v1, SendRawEmail): the mail is
-// rendered and built by package mail, so it can carry headers such as List-Unsubscribe.
+// rendered and built by package mail, so it can carry headers such as List-Unsubscribe and
+// attachments such as a consent receipt. A mail goes through the SES configuration set with
+// open and click tracking only when its reader asked for it (promise P08).
 package ses
 
 import (
@@ -29,20 +31,39 @@ type Sender struct {
 	// From is the sender, e.g. "Privacy Portal <no-reply@mail.example.com>": an address (or
 	// domain) verified in SES. Message-IDs are made at its domain.
 	From string
-	// ConfigurationSet, when set, names the SES configuration set (event publishing for
-	// bounces and complaints).
+	// ConfigurationSet, when set, names the SES configuration set of untracked mail (event
+	// publishing for bounces and complaints): every mail whose Message.Tracked is false. It
+	// must have no open or click tracking: no event destination for Open or Click events,
+	// which is what makes SES add its pixel and rewrite links.
 	ConfigurationSet string
+	// TrackedConfigurationSet names the configuration set with open and click tracking, for
+	// the mail whose Message.Tracked is true (the reader granted the "email.analytics"
+	// consent). Empty: a tracked mail is not sent at all rather than sent untracked or
+	// through the wrong set.
+	TrackedConfigurationSet string
 	// Operator is named in every mail's footer.
 	Operator mail.Operator
 	// Now dates the messages; nil means time.Now.
 	Now func() time.Time
 }
 
-// Send renders m, builds the raw message and sends it to m.To alone. Its errors never contain
+// Send renders m, builds the raw message and sends it to m.To alone, through
+// TrackedConfigurationSet when m.Tracked and through ConfigurationSet otherwise. It refuses a
+// tracked mail without a TrackedConfigurationSet, and any mail while both sets are the same
+// (untracked mail would be tracked). Its errors never contain
 // the recipient's address, even where SES's own message names it (a sandboxed account's
 // "Email address is not verified ... : <address>"); the SDK error stays reachable with
 // errors.As for retry decisions, so log the error Send returns, not its cause's text.
 func (s *Sender) Send(ctx context.Context, m mail.Message) error {
+	configSet := s.ConfigurationSet
+	switch {
+	case s.TrackedConfigurationSet != "" && s.TrackedConfigurationSet == s.ConfigurationSet:
+		return fmt.Errorf("send %s mail: ConfigurationSet and TrackedConfigurationSet are the same set", m.Kind)
+	case m.Tracked && s.TrackedConfigurationSet == "":
+		return fmt.Errorf("send %s mail: it is tracked and no TrackedConfigurationSet is set", m.Kind)
+	case m.Tracked:
+		configSet = s.TrackedConfigurationSet
+	}
 	r, err := mail.Render(s.Operator, m)
 	if err != nil {
 		return fmt.Errorf("render %s mail: %w", m.Kind, err)
@@ -73,8 +94,8 @@ func (s *Sender) Send(ctx context.Context, m mail.Message) error {
 		Destinations: []string{to.Address},
 		Source:       aws.String(from.String()),
 	}
-	if s.ConfigurationSet != "" {
-		in.ConfigurationSetName = aws.String(s.ConfigurationSet)
+	if configSet != "" {
+		in.ConfigurationSetName = aws.String(configSet)
 	}
 	if _, err := s.Client.SendRawEmail(ctx, in); err != nil {
 		return &sendError{
