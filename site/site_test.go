@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"html"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -131,8 +132,13 @@ var (
 // pageText returns the visible text of an HTML page, entities decoded, whitespace collapsed.
 func pageText(tb testing.TB, name string) string {
 	tb.Helper()
+	return htmlText(readFile(tb, name))
+}
+
+// htmlText returns the visible text of a piece of HTML, as pageText does for a page.
+func htmlText(s string) string {
 	// Inline tags vanish (Chinese has no spaces to stand in for them); block tags break words.
-	s := inlineTagRE.ReplaceAllString(readFile(tb, name), "")
+	s = inlineTagRE.ReplaceAllString(s, "")
 	s = tagRE.ReplaceAllString(s, " ")
 	s = html.UnescapeString(s)
 	s = strings.NewReplacer("\u2019", "'", "\u201c", `"`, "\u201d", `"`).Replace(s)
@@ -184,6 +190,7 @@ type catalog struct {
 		Effective string            `json:"effective"`
 		URL       string            `json:"url"`
 		SHA256    map[string]string `json:"sha256"`
+		Summary   map[string]string `json:"summary"`
 	} `json:"versions"`
 }
 
@@ -225,11 +232,17 @@ func TestP25_PolicyVersionsCarryDatesAndTakeEffectAfterSevenDays(t *testing.T) {
 		if len(v.SHA256) != len(languages) {
 			t.Errorf("version %s: sha256 has %d languages, want %d: %v", v.ID, len(v.SHA256), len(languages), v.SHA256)
 		}
+		if len(v.Summary) != len(languages) {
+			t.Errorf("version %s: summary has %d languages, want %d: %v", v.ID, len(v.Summary), len(languages), v.Summary)
+		}
 		for _, l := range languages {
 			src := filepath.Join("content", l.dir, "policy", v.ID+".md")
 			sum := sha256.Sum256(markdownBody(t, src))
 			if got, want := v.SHA256[l.key], hex.EncodeToString(sum[:]); got != want {
 				t.Errorf("version %s: sha256[%s] = %s, want sha256 of %s = %s", v.ID, l.key, got, src, want)
+			}
+			if strings.TrimSpace(v.Summary[l.key]) == "" {
+				t.Errorf("version %s: no summary in %s", v.ID, l.key)
 			}
 			// The archived page exists in every language and shows both dates.
 			page := filepath.Join(out, filepath.FromSlash(l.prefix+v.URL), "index.html")
@@ -291,6 +304,10 @@ func TestP25_BuildFailsOnBadPolicyDates(t *testing.T) {
 	dropLine := func(key string) func(string) string {
 		return func(s string) string { return regexp.MustCompile(`(?m)^`+key+`: .*\n`).ReplaceAllString(s, "") }
 	}
+	// dropChanges removes the `changes` list (its key and the indented bullets under it).
+	dropChanges := func(s string) string {
+		return regexp.MustCompile(`(?m)^changes:\n(?:  - .*\n)+`).ReplaceAllString(s, "")
+	}
 	tests := []struct {
 		name    string
 		edit    map[string]func(string) string // content file -> edit
@@ -326,10 +343,30 @@ func TestP25_BuildFailsOnBadPolicyDates(t *testing.T) {
 			wantErr: []string{"published date 2026-11-19 disagrees with the zh-CN translation (2026-11-20)"},
 		},
 		{
+			name: "1.1 effective 6 days after published",
+			edit: map[string]func(string) string{
+				"en/policy/1.1.md":    setDates("2026-11-23", "2026-11-29"),
+				"zh-cn/policy/1.1.md": setDates("2026-11-23", "2026-11-29"),
+			},
+			wantErr: []string{`policy version "1.1"`, "effective date 2026-11-29 is less than 7 days after published date 2026-11-23"},
+		},
+		{
 			name:    "version missing from a language",
-			add:     map[string]string{"en/policy/1.1.md": "en/policy/1.0.md"},
-			edit:    map[string]func(string) string{"en/policy/1.1.md": func(s string) string { return strings.Replace(s, `version: "1.0"`, `version: "1.1"`, 1) }},
-			wantErr: []string{`policy version "1.1" (en`, "must exist in every language"},
+			add:     map[string]string{"en/policy/1.2.md": "en/policy/1.1.md"},
+			edit:    map[string]func(string) string{"en/policy/1.2.md": func(s string) string { return strings.Replace(s, `version: "1.1"`, `version: "1.2"`, 1) }},
+			wantErr: []string{`policy version "1.2" (en`, "must exist in every language"},
+		},
+		{
+			name:    "later version without changes",
+			edit:    map[string]func(string) string{"zh-cn/policy/1.1.md": dropChanges},
+			wantErr: []string{`policy version "1.1" (zh-CN`, "changes is missing"},
+		},
+		{
+			name: "changes not a list",
+			edit: map[string]func(string) string{"en/policy/1.1.md": func(s string) string {
+				return strings.Replace(dropChanges(s), "effective: ", "changes: \"Clearer.\"\neffective: ", 1)
+			}},
+			wantErr: []string{`policy version "1.1" (en`, "changes must be a list"},
 		},
 		{
 			name:    "file name differs from version",
@@ -370,7 +407,7 @@ func TestP25_BuildFailsOnBadPolicyDates(t *testing.T) {
 func copySite(tb testing.TB) string {
 	tb.Helper()
 	dst := tb.TempDir()
-	for _, name := range []string{"hugo.toml", "content", "layouts", "i18n", "static", "catalog/catalog.json", "tools/go.mod", "tools/go.sum"} {
+	for _, name := range []string{"hugo.toml", "content", "layouts", "i18n", "static", "data", "catalog/catalog.json", "tools/go.mod", "tools/go.sum"} {
 		err := filepath.WalkDir(name, func(path string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return err
@@ -406,8 +443,12 @@ func writeFile(tb testing.TB, name, content string) {
 // protection officer come from Params, in both languages, and that no default is hard-coded.
 func TestP26_PolicyNamesOperatorAndOfficerFromParams(t *testing.T) {
 	out := builtSite(t)
+	pages := []string{"/policy/index.html"}
+	for _, id := range slices.Sorted(maps.Keys(policySources(t, "en"))) {
+		pages = append(pages, "/policy/"+id+"/index.html")
+	}
 	for _, l := range languages {
-		for _, page := range []string{"/policy/index.html", "/policy/1.0/index.html"} {
+		for _, page := range pages {
 			path := filepath.Join(out, filepath.FromSlash(l.prefix+page))
 			body := readFile(t, path)
 			for _, want := range []string{
@@ -791,21 +832,56 @@ func TestPolicyTextCoversEveryPromise(t *testing.T) {
 	if len(promises) != 26 {
 		t.Fatalf("table covers %d promises, want 26", len(promises))
 	}
-	texts := map[string]string{}
+	// Every version keeps every promise: the text of each version's page (not the changes shown
+	// beside it, which quote removed text) and of /policy/, the version in force.
+	ids := slices.Sorted(maps.Keys(policySources(t, "en")))
+	texts := map[string]map[string]string{} // language -> page -> text
 	for _, l := range languages {
-		texts[l.dir] = pageText(t, filepath.Join(out, filepath.FromSlash(l.prefix+"/policy/1.0/index.html")))
+		texts[l.dir] = map[string]string{}
+		for _, page := range append([]string{"/policy/"}, versionPaths(ids)...) {
+			texts[l.dir][page] = policyText(t, filepath.Join(out, filepath.FromSlash(l.prefix+page), "index.html"))
+		}
 	}
 	for _, pr := range promises {
 		t.Run(pr.id, func(t *testing.T) {
 			for lang, phrases := range map[string][]string{"en": pr.en, "zh-cn": pr.zh} {
-				for _, ph := range phrases {
-					if !strings.Contains(texts[lang], ph) {
-						t.Errorf("%s policy does not say %q", lang, ph)
+				for page, text := range texts[lang] {
+					for _, ph := range phrases {
+						if !strings.Contains(text, ph) {
+							t.Errorf("%s %s does not say %q", lang, page, ph)
+						}
 					}
 				}
 			}
 		})
 	}
+}
+
+func versionPaths(ids []string) []string {
+	var out []string
+	for _, id := range ids {
+		out = append(out, "/policy/"+id+"/")
+	}
+	return out
+}
+
+// policyText returns the visible text of the policy itself on a policy page: the
+// <div class="policy-text"> of policy/document.html, without the summary of changes before it
+// or the changes since the previous version after it.
+func policyText(tb testing.TB, name string) string {
+	tb.Helper()
+	body := readFile(tb, name)
+	i := strings.Index(body, `<div class="policy-text">`)
+	if i < 0 {
+		tb.Fatalf("%s: no policy text", name)
+	}
+	body = body[i:]
+	for _, end := range []string{`<section class="policy-diff"`, "</article>"} {
+		if j := strings.Index(body, end); j >= 0 {
+			body = body[:j]
+		}
+	}
+	return htmlText(body)
 }
 
 // ---- The catalogue of purposes and optional fields (catalog/catalog.json) on the pages ----
@@ -1210,6 +1286,9 @@ func TestSite_PagesLoadTheScriptsTheyNeed(t *testing.T) {
 			}
 		}
 	}
+	// Only the account pages load deferred scripts that share window.Portal. /policy/versions/
+	// runs one standalone script, versions.js, at the end of its content (not deferred, not
+	// matched here); TestP25_VersionsPageShowsTheVersionInForce checks that one.
 	if scripted != 2*6 {
 		t.Errorf("%d pages run scripts, want the 6 account pages in 2 languages", scripted)
 	}

@@ -107,6 +107,7 @@ func TestP25_ParseEnforcesSevenDayNotice(t *testing.T) {
 		{name: "one version", in: catalog(version("1.0", "2026-11-20", "2026-11-27")), wantN: 1},
 		{name: "two versions", in: catalog(version("1.0", "2026-11-20", "2026-11-27"), version("1.1", "2027-01-01", "2027-02-01")), wantN: 2},
 		{name: "no versions", in: `{"versions":[]}`, wantN: 0},
+		{name: "with summary", in: catalog(strings.TrimSuffix(version("1.0", "2026-11-20", "2026-11-27"), "}") + `,"summary":{"en":"First version.","zh-cn":"第一个版本。"}}`), wantN: 1},
 		{name: "effective exactly 7 days later", in: catalog(version("1.0", "2026-12-28", "2027-01-04")), wantN: 1},
 		{name: "effective 6 days later", in: catalog(version("1.0", "2026-11-20", "2026-11-26")), wantErr: "effective date 2026-11-26 is less than 7 days after published date 2026-11-20"},
 		{name: "effective 3 days later", in: catalog(version("1.0", "2026-11-20", "2026-11-23")), wantErr: "less than 7 days"},

@@ -39,6 +39,9 @@ func TestP25_SiteVersionsJSONParses(t *testing.T) {
 			if v.SHA256[lang] == "" {
 				t.Errorf("version %s: no sha256 for %s", v.ID, lang)
 			}
+			if v.Summary[lang] == "" {
+				t.Errorf("version %s: no summary for %s", v.ID, lang)
+			}
 		}
 		if _, err := os.Stat(filepath.Join(out, filepath.FromSlash(v.URL), "index.html")); err != nil {
 			t.Errorf("version %s: url %s: %v", v.ID, v.URL, err)
