@@ -41,8 +41,8 @@ unit: ## Run the tests that need no emulator
 	go test -count=1 $$(go list ./... | grep -v /e2e)
 
 # Every fuzz target, as package:Target (go test -fuzz takes one target per run).
-FUZZ_TARGETS := internal/apigw:FuzzDecodeJSON internal/account:FuzzDecoders \
-	internal/mail:FuzzBuildRawHeader
+FUZZ_TARGETS := internal/apigw:FuzzDecodeJSON internal/account:FuzzDecoders internal/consent:FuzzDecoders \
+	internal/mail:FuzzBuildRawHeader internal/mail:FuzzBuildRawAttachment
 
 fuzz: ## Fuzz every request decoder and the mail header builder, FUZZ_TIME (executions or a duration) each
 	@for t in $(FUZZ_TARGETS); do \

@@ -49,13 +49,7 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 				t.Errorf("optional %s held %q, shown %+v", field, attr(it, "value"), o)
 			}
 		case dynamodb.KindConsent:
-			if !slices.ContainsFunc(a.Consents, func(c struct {
-				Purpose       string    `json:"purpose"`
-				Granted       bool      `json:"granted"`
-				At            time.Time `json:"at"`
-				PolicyVersion string    `json:"policyVersion"`
-				Source        string    `json:"source"`
-			}) bool {
+			if !slices.ContainsFunc(a.Consents, func(c consentRow) bool {
 				return c.Purpose == attr(it, "purpose") && strconv.FormatBool(c.Granted) == orFalse(attr(it, "granted")) &&
 					c.At.UTC().Format(time.RFC3339Nano) == attr(it, "consentedAt")
 			}) {
@@ -97,9 +91,9 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 		}
 	}
 	// What this account did must all be there.
-	if a.PendingEmail != newEmail || len(a.Optional) != 1 || len(a.Sessions) != 2 || len(a.Consents) != 3 {
+	if a.PendingEmail != newEmail || len(a.Optional) != 1 || len(a.Sessions) != 2 || len(a.decisions()) != 3 {
 		t.Errorf("pendingEmail %q, optional %v, %d sessions, %d consents; want %s, mobile only, 2, 3",
-			a.PendingEmail, a.Optional, len(a.Sessions), len(a.Consents), newEmail)
+			a.PendingEmail, a.Optional, len(a.Sessions), len(a.decisions()), newEmail)
 	}
 	for _, action := range []string{"account.registered", "email.verified", "profile.updated", "email.change_requested"} {
 		if !a.hasAudit(action) {

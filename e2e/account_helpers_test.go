@@ -134,19 +134,31 @@ func (r reply) problem(tb testing.TB) problem {
 func (v *visitor) do(method, path string, body any) reply {
 	v.tb.Helper()
 	var rd io.Reader
+	contentType := ""
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
 			v.tb.Fatal(err)
 		}
-		rd = bytes.NewReader(b)
+		rd, contentType = bytes.NewReader(b), "application/json"
 	}
+	return v.send(method, path, rd, contentType)
+}
+
+// doRaw sends a body as it is, with no Content-Type unless the visitor's header adds one.
+func (v *visitor) doRaw(method, path, body string) reply {
+	v.tb.Helper()
+	return v.send(method, path, strings.NewReader(body), "")
+}
+
+func (v *visitor) send(method, path string, rd io.Reader, contentType string) reply {
+	v.tb.Helper()
 	req, err := http.NewRequest(method, v.base+path, rd)
 	if err != nil {
 		v.tb.Fatal(err)
 	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
 	}
 	if v.cookie != "" {
 		req.Header.Set("Cookie", account.CookieName+"="+v.cookie)
@@ -253,15 +265,9 @@ type accountView struct {
 		ConsentedAt   time.Time `json:"consentedAt"`
 		PolicyVersion string    `json:"policyVersion"`
 	} `json:"optional"`
-	PendingEmail string `json:"pendingEmail"`
-	Consents     []struct {
-		Purpose       string    `json:"purpose"`
-		Granted       bool      `json:"granted"`
-		At            time.Time `json:"at"`
-		PolicyVersion string    `json:"policyVersion"`
-		Source        string    `json:"source"`
-	} `json:"consents"`
-	Sessions []struct {
+	PendingEmail string       `json:"pendingEmail"`
+	Consents     []consentRow `json:"consents"`
+	Sessions     []struct {
 		CreatedAt time.Time `json:"createdAt"`
 		ExpiresAt time.Time `json:"expiresAt"`
 		Current   bool      `json:"current"`
@@ -296,6 +302,27 @@ func (v *visitor) account() accountView {
 func (v *visitor) patch(body map[string]any) reply {
 	v.tb.Helper()
 	return v.do("PATCH", "/api/account", body)
+}
+
+// consentRow is one consent ledger entry as the account page shows it.
+type consentRow struct {
+	Purpose       string    `json:"purpose"`
+	Action        string    `json:"action"`
+	Granted       bool      `json:"granted"`
+	At            time.Time `json:"at"`
+	PolicyVersion string    `json:"policyVersion"`
+	Source        string    `json:"source"`
+}
+
+// decisions are the account's consent entries without its policy acceptances.
+func (a accountView) decisions() []string {
+	var out []string
+	for _, c := range a.Consents {
+		if c.Action != "accept" {
+			out = append(out, c.Purpose+":"+c.Action)
+		}
+	}
+	return out
 }
 
 // hasAudit reports whether the account's audit trail has an entry with action and fields.

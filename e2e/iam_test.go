@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -64,8 +65,8 @@ func TestP12_SweeperErasesUnderItsPolicy(t *testing.T) {
 	assertErased(t, id, before)
 }
 
-// TestIAMPoliciesGrantOnlyWhatTheFunctionsUse walks every path of the account family (and the
-// status and sweeper functions) through the API, the mail worker and the sweeper, then asks
+// TestIAMPoliciesGrantOnlyWhatTheFunctionsUse walks every path of the account and consent
+// families (and the status and sweeper functions) through the API, the mail worker and the sweeper, then asks
 // the local cloud's IAM proxy which actions each function's policy allows that no call used:
 // there must be none, and none of the walk's calls may have been refused.
 func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
@@ -107,6 +108,24 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 	wantStatus(t, "resend", newVisitor(t).do("POST", "/api/verify/resend", map[string]string{"email": r.Email}), http.StatusAccepted)
 	wantStatus(t, "sign in unverified", newVisitor(t).signIn(r2.Email, r2.Password), http.StatusForbidden)
 
+	// The consent centre: choices (one a disclosure, one tracked marketing mail), a receipt, a
+	// policy acceptance, a page view and an unsubscribe.
+	cv := w
+	wantStatus(t, "sign in again", cv.signIn(newEmail, changed+" again"), http.StatusOK)
+	c := cv.choose(map[string]bool{"marketing": true, "email.analytics": true, "share.support": true})
+	wantStatus(t, "receipt", cv.do("GET", "/api/consent/receipts/"+c.Receipt.ID, nil), http.StatusOK)
+	wantStatus(t, "accept the policy", cv.do("POST", "/api/consent/policy", map[string]string{"version": c.Policy.InForce}), http.StatusOK)
+	ev := newVisitor(t)
+	ev.header = func(h http.Header) { h.Set("Cookie", "cc_cookie="+url.QueryEscape(`{"categories":["analytics"]}`)) }
+	wantStatus(t, "page view", ev.do("POST", "/api/events", map[string]string{"type": "pageview", "path": "/"}), http.StatusNoContent)
+	title := sendCampaign(t, string(subjectOf(t, cv)))
+	m := waitMail(t, newEmail, title, 1)
+	if match := linkTokenRE.FindStringSubmatch(m.Body.Text); match != nil {
+		token, _ := url.QueryUnescape(match[1])
+		wantStatus(t, "unsubscribe", newVisitor(t).do("POST", "/api/unsubscribe", map[string]string{"token": token}), http.StatusOK)
+	}
+	waitMail(t, newEmail, kindReceipt, 2)
+
 	// A child the guardian confirms, one the guardian refuses, one the sweeper erases.
 	wantStatus(t, "confirm", registerChild(t, "iamok").guardianSays(t, "confirm"), http.StatusOK)
 	no := registerChild(t, "iamno")
@@ -137,4 +156,10 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 			t.Errorf("%s is granted %s on %s (%s), which nothing it does uses", fn, g.Action, strings.Join(g.Resources, ", "), g.Source)
 		}
 	}
+}
+
+// subjectOf is a signed-in visitor's subject ID.
+func subjectOf(t *testing.T, v *visitor) string {
+	t.Helper()
+	return v.account().SubjectID
 }

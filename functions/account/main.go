@@ -9,12 +9,9 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/apigw"
-	"github.com/privacyportal/portal/internal/awsenv"
-	"github.com/privacyportal/portal/internal/sqs"
 	"github.com/privacyportal/portal/internal/wiring"
 )
 
@@ -25,7 +22,6 @@ func main() {
 		slog.Error("start", "err", err)
 		os.Exit(1)
 	}
-	w.Env.Jobs = &sqs.Jobs{Client: awssqs.NewFromConfig(w.AWS, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") }), QueueURL: os.Getenv("MAIL_QUEUE_URL")}
 	h := w.Handler
 	h.Verify = &account.Verifier{Env: w.Env, Store: w.Store}
 	h.Sessions = &account.SessionManager{Env: w.Env, Store: w.Store}

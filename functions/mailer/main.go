@@ -1,6 +1,7 @@
 // Command mailer is the mail worker: an SQS-triggered Lambda that does the work the account
-// functions hand over as jobs (making codes and links, finding out whose an address is) and
-// sends the mail through SES. It is the only function that links SES.
+// and consent functions hand over as jobs (making codes and links, finding out whose an
+// address is, receipts, marketing mail only with consent) and sends the mail through SES. It
+// is the only function that links SES.
 package main
 
 import (
@@ -12,12 +13,15 @@ import (
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
 
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/awsenv"
+	"github.com/privacyportal/portal/internal/consent"
 	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/mail"
+	"github.com/privacyportal/portal/internal/s3"
 	"github.com/privacyportal/portal/internal/ses"
 	"github.com/privacyportal/portal/internal/wiring"
 )
@@ -25,7 +29,7 @@ import (
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
 	var env awsenv.Env
-	sender, configSet := env.String("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET")
+	sender, configSet, trackedSet := env.String("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET"), env.Optional("SES_TRACKED_CONFIGURATION_SET")
 	operatorName, operatorContact := env.String("OPERATOR_NAME"), env.String("OPERATOR_CONTACT")
 	if err := env.Err(); err != nil {
 		slog.Error("configuration", "err", err)
@@ -38,9 +42,22 @@ func main() {
 	}
 	sesSender := &ses.Sender{
 		Client: awsses.NewFromConfig(w.AWS, func(o *awsses.Options) { o.BaseEndpoint = awsenv.Endpoint("SES") }),
-		From:   (&netmail.Address{Name: operatorName, Address: sender}).String(), ConfigurationSet: configSet, Now: time.Now,
+		From:   (&netmail.Address{Name: operatorName, Address: sender}).String(), Now: time.Now,
+		ConfigurationSet: configSet, TrackedConfigurationSet: trackedSet,
 	}
-	worker := &account.MailWorker{Env: w.Env, Store: w.Store, Sender: sesSender}
+	accounts := &account.MailWorker{Env: w.Env, Store: w.Store, Sender: sesSender}
+	consentEnv := &consent.Env{Keys: w.Env.Keys, Policies: w.Env.Policies, Jobs: w.Env.Jobs, Now: time.Now, Operator: wiring.Operator()}
+	outbox := &s3.Outbox{Client: awss3.NewFromConfig(w.AWS, func(o *awss3.Options) {
+		o.BaseEndpoint, o.UsePathStyle = awsenv.Endpoint("S3"), awsenv.S3PathStyle()
+	}), Bucket: os.Getenv("SHARING_OUTBOX_BUCKET")}
+	consents := &consent.Worker{Env: consentEnv, Store: w.Store, Sender: sesSender,
+		Discloser: &consent.Discloser{Env: consentEnv, Store: w.Store, Outbox: outbox}}
+	do := func(ctx context.Context, j jobs.Job) error {
+		if consents.Handles(j.Kind) {
+			return consents.Do(ctx, j)
+		}
+		return accounts.Do(ctx, j)
+	}
 	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var resp events.SQSEventResponse
 		if err := w.Ready(ctx); err != nil {
@@ -53,10 +70,11 @@ func main() {
 			return resp, nil
 		}
 		sesSender.Operator = mail.Operator{Name: operatorName, Contact: operatorContact, SiteURL: w.Env.Config.SiteURL}
+		consentEnv.Operator.SiteURL = w.Env.Config.SiteURL
 		for _, r := range ev.Records {
 			j, err := jobs.Parse(r.Body)
 			if err == nil {
-				err = worker.Do(ctx, j)
+				err = do(ctx, j)
 			}
 			if err != nil {
 				// Jobs and our errors name no one: they are safe to log. A failed job comes

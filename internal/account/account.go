@@ -108,12 +108,12 @@ type Env struct {
 	Config       Config
 }
 
-func (e *Env) policyVersion(ctx context.Context) (string, error) {
+func (e *Env) policyRef(ctx context.Context, locale string) (privacy.PolicyRef, error) {
 	v, err := e.Policies.InForce(ctx)
 	if err != nil {
-		return "", fmt.Errorf("policy in force: %w", err)
+		return privacy.PolicyRef{}, fmt.Errorf("policy in force: %w", err)
 	}
-	return v.ID, nil
+	return v.Ref(locale), nil
 }
 
 // newVerification makes a code and a link token; only their keyed hashes are kept.

@@ -63,7 +63,7 @@ func (s *GuardianManager) Decide(ctx context.Context, in GuardianInput, clientIP
 		logged("guardian refused: account stopped for erasure", id)
 		return false, s.enqueue(ctx, Job{Kind: JobGuardianDecided, Subject: id})
 	}
-	version, err := s.policyVersion(ctx)
+	version, err := s.policyRef(ctx, a.Profile.Locale)
 	if err != nil {
 		return false, err
 	}

@@ -59,7 +59,7 @@ func TestP24_GuardianDecides(t *testing.T) {
 					t.Error("a refused child's username survived")
 				}
 			} else {
-				ledger := w.store.consents[id]
+				ledger := decisions(w.store.consents[id])
 				if len(ledger) != 1 || ledger[0].Source != privacy.SourceGuardian || ledger[0].Purpose != privacy.PurposeService {
 					t.Errorf("ledger = %+v, want the guardian's consent to the service", ledger)
 				}

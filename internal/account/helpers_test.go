@@ -128,3 +128,14 @@ func wantField(tb testing.TB, what string, err error, field string) *privacy.Err
 }
 
 func ptr(s string) *string { return &s }
+
+// decisions are a ledger's grants and withdrawals, without its policy acceptances.
+func decisions(ledger []privacy.ConsentEntry) []privacy.ConsentEntry {
+	var out []privacy.ConsentEntry
+	for _, e := range ledger {
+		if e.ActionOf() != privacy.ActionAccept {
+			out = append(out, e)
+		}
+	}
+	return out
+}

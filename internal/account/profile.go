@@ -57,6 +57,7 @@ type OptionalView struct {
 // ConsentView is one consent ledger entry.
 type ConsentView struct {
 	Purpose       string    `json:"purpose"`
+	Action        string    `json:"action"`
 	Granted       bool      `json:"granted"`
 	At            time.Time `json:"at"`
 	PolicyVersion string    `json:"policyVersion"`
@@ -103,7 +104,7 @@ func (s *ProfileManager) Get(ctx context.Context, c Caller) (View, error) {
 		v.Guardian = &GuardianView{Email: g.Email, ExpiresAt: g.ExpiresAt}
 	}
 	for _, e := range rec.Consents {
-		v.Consents = append(v.Consents, ConsentView{Purpose: e.Purpose, Granted: e.Granted, At: e.At, PolicyVersion: e.PolicyVersion, Source: string(e.Source)})
+		v.Consents = append(v.Consents, ConsentView{Purpose: e.Purpose, Action: string(e.ActionOf()), Granted: e.Granted, At: e.At, PolicyVersion: e.Version(), Source: string(e.Source)})
 	}
 	sort.SliceStable(v.Consents, func(i, j int) bool { return v.Consents[i].At.Before(v.Consents[j].At) })
 	for _, se := range rec.Sessions {
@@ -181,7 +182,7 @@ func (s *ProfileManager) Update(ctx context.Context, c Caller, in UpdateInput) (
 	if err := privacy.ValidateOptional(in.Consents, values, granted); err != nil {
 		return View{}, err
 	}
-	var version string
+	var version privacy.PolicyRef
 	needVersion := len(in.Consents) > 0
 	for k, v := range values {
 		if _, had := ed.Optional[k]; v != "" || had {
@@ -189,7 +190,7 @@ func (s *ProfileManager) Update(ctx context.Context, c Caller, in UpdateInput) (
 		}
 	}
 	if needVersion {
-		if version, err = s.policyVersion(ctx); err != nil {
+		if version, err = s.policyRef(ctx, a.Profile.Locale); err != nil {
 			return View{}, err
 		}
 	}
@@ -218,7 +219,7 @@ func (s *ProfileManager) Update(ctx context.Context, c Caller, in UpdateInput) (
 			if !had || slices.Contains(in.Consents, f.Purpose) {
 				consentedAt = now
 			}
-			ch.SetOptional[f.Key] = privacy.OptionalValue{Value: v, ConsentedAt: consentedAt, PolicyVersion: version}
+			ch.SetOptional[f.Key] = privacy.OptionalValue{Value: v, ConsentedAt: consentedAt, PolicyVersion: version.Version}
 			fields = append(fields, f.Key)
 		}
 	}

@@ -33,8 +33,8 @@ func TestP15_GetShowsEverythingHeld(t *testing.T) {
 	if o := v.Optional["mobile"]; o.Value != "+44 20 7946 0000" || o.PolicyVersion != "1.0" {
 		t.Errorf("optional = %+v", v.Optional)
 	}
-	if len(v.Consents) != 1 || v.Consents[0].Source != "register" {
-		t.Errorf("consents = %+v", v.Consents)
+	if len(v.Consents) != 2 || v.Consents[0].Action != "accept" || v.Consents[1].Action != "grant" || v.Consents[1].Source != "register" {
+		t.Errorf("consents = %+v, want the policy accepted and the mobile number's consent, at registration", v.Consents)
 	}
 	if len(v.Sessions) != 2 || !v.Sessions[0].Current || v.Sessions[1].Current {
 		t.Errorf("sessions = %+v, want the older one current", v.Sessions)
@@ -138,7 +138,7 @@ func TestP02_OptionalValuesComeAndGoWithTheirConsent(t *testing.T) {
 	if _, ok := w.store.optional[id]["mobile"]; ok {
 		t.Error("an emptied value is still stored")
 	}
-	ledger := w.store.consents[id]
+	ledger := decisions(w.store.consents[id])
 	if len(ledger) != 2 || !ledger[0].Granted || ledger[1].Granted || ledger[1].Source != privacy.SourceAccount {
 		t.Errorf("ledger = %+v, want the grant then a withdrawal from the account page", ledger)
 	}

@@ -89,7 +89,7 @@ func (s *Registrar) Register(ctx context.Context, in RegisterInput, clientIP str
 			return err
 		}
 	}
-	version, err := s.policyVersion(ctx)
+	version, err := s.policyRef(ctx, in.Locale)
 	if err != nil {
 		return err
 	}
@@ -108,10 +108,12 @@ func (s *Registrar) Register(ctx context.Context, in RegisterInput, clientIP str
 	fields := []string{"name", "email", "username", "password", "ageGroup", "locale"}
 	for _, f := range privacy.Catalogue().OptionalFields {
 		if v := in.Optional[f.Key]; v != "" {
-			reg.Optional[f.Key] = privacy.OptionalValue{Value: v, ConsentedAt: now, PolicyVersion: version}
+			reg.Optional[f.Key] = privacy.OptionalValue{Value: v, ConsentedAt: now, PolicyVersion: version.Version}
 			fields = append(fields, f.Key)
 		}
 	}
+	// Registering accepts the policy in force (P25); the consents given with it follow.
+	reg.Consents = append(reg.Consents, privacy.Accept(version, privacy.SourceRegistration, now))
 	for _, c := range in.Consents {
 		reg.Consents = append(reg.Consents, privacy.Grant(c, privacy.SourceRegistration, version, now))
 	}

@@ -62,13 +62,17 @@ func TestP01_RegisterStoresTheFourAnswersAndMailsACode(t *testing.T) {
 			if strings.Join(sortedCopy(got), ",") != strings.Join(tc.optional, ",") {
 				t.Errorf("optional fields stored: %v, want %v", got, tc.optional)
 			}
-			for _, c := range w.store.consents[id] {
-				if !c.Granted || c.Source != privacy.SourceRegistration || c.PolicyVersion != "1.0" {
+			ledger := w.store.consents[id]
+			if len(ledger) == 0 || ledger[0].ActionOf() != privacy.ActionAccept || ledger[0].Version() != "1.0" || ledger[0].Source != privacy.SourceRegistration {
+				t.Errorf("ledger = %+v, want the policy in force accepted first", ledger)
+			}
+			for _, c := range decisions(ledger) {
+				if !c.Granted || c.Source != privacy.SourceRegistration || c.Version() != "1.0" {
 					t.Errorf("consent entry %+v", c)
 				}
 			}
-			if len(w.store.consents[id]) != len(tc.optional) {
-				t.Errorf("%d consent entries, want one per optional field", len(w.store.consents[id]))
+			if len(decisions(ledger)) != len(tc.optional) {
+				t.Errorf("%d consent entries, want one per optional field", len(decisions(ledger)))
 			}
 			if au := w.store.audit[id]; len(au) < 1 || au[0].Action != "account.registered" {
 				t.Errorf("audit = %+v", au)

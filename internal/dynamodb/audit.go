@@ -1,6 +1,9 @@
 package dynamodb
 
 import (
+	"context"
+	"fmt"
+
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
@@ -23,4 +26,18 @@ func newAuditItem(id privacy.SubjectID, a privacy.AuditEntry) auditItem {
 
 func (it auditItem) entry() privacy.AuditEntry {
 	return privacy.AuditEntry{At: parseTS(it.At), Action: it.Action, Fields: it.Fields}
+}
+
+// AddAudit adds an entry to a live account's audit trail.
+func (st *Store) AddAudit(ctx context.Context, id privacy.SubjectID, e privacy.AuditEntry) error {
+	t := st.txn()
+	t.accountLive(id)
+	t.put(newAuditItem(id, e))
+	if err := st.commit(ctx, t); err != nil {
+		if privacy.ErrorCode(err) == privacy.NotFound {
+			return err
+		}
+		return fmt.Errorf("add audit: %w", err)
+	}
+	return nil
 }

@@ -33,6 +33,8 @@ const (
 	KindVerification Kind = "VERIFY"
 	KindSession      Kind = "SESSION"
 	KindAudit        Kind = "AUDIT"
+	// KindUsedLink records a used one-time link of a mail (USEDLINK#unsubscribe#<delivery>).
+	KindUsedLink Kind = "USEDLINK"
 )
 
 // KindOf is the kind of the item with sort key sk.

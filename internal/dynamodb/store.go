@@ -14,6 +14,7 @@ import (
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/privacyportal/portal/internal/account"
+	"github.com/privacyportal/portal/internal/consent"
 	"github.com/privacyportal/portal/internal/keyring"
 	"github.com/privacyportal/portal/internal/ratelimit"
 )
@@ -47,5 +48,11 @@ var (
 	_ account.PasswordStore     = (*Store)(nil)
 	_ account.MailStore         = (*Store)(nil)
 	_ ratelimit.Counter         = (*Store)(nil)
+	_ consent.Store             = (*Store)(nil)
+	_ consent.UnsubscribeStore  = (*Store)(nil)
+	_ consent.MailStore         = (*Store)(nil)
+	_ consent.PageViews         = (*Store)(nil)
+	_ consent.LedgerReader      = (*Store)(nil)
+	_ consent.DiscloseStore     = (*Store)(nil)
 	_ keyring.Ciphertexts       = (*Store)(nil)
 )

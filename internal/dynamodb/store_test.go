@@ -56,7 +56,7 @@ func registration(email, username string) privacy.Registration {
 			EmailKey: "e-" + email, UsernameKey: "u-" + username,
 		},
 		Optional:     map[string]privacy.OptionalValue{"mobile": {Value: "+1 555 0100", ConsentedAt: now, PolicyVersion: "1.0"}},
-		Consents:     []privacy.ConsentEntry{privacy.Grant("profile.mobile", privacy.SourceRegistration, "1.0", now)},
+		Consents:     []privacy.ConsentEntry{privacy.Grant("profile.mobile", privacy.SourceRegistration, privacy.PolicyRef{Version: "1.0"}, now)},
 		Audit:        privacy.AuditEntry{At: now, Action: "account.registered", Fields: []string{"name", "email"}},
 		PasswordHash: "$argon2id$test",
 		SweepAt:      now.Add(time.Hour),
@@ -303,7 +303,7 @@ func TestVerificationAndGuardianRaceEndActive(t *testing.T) {
 		var verr, gerr error
 		wg.Go(func() { verr = st.VerifyEmail(ctx, id, code, false, privacy.StatusPending, audit) })
 		wg.Go(func() {
-			gerr = st.ConfirmGuardian(ctx, id, "g", false, privacy.StatusPending, privacy.Grant(privacy.PurposeService, privacy.SourceGuardian, "1.0", time.Now()), audit)
+			gerr = st.ConfirmGuardian(ctx, id, "g", false, privacy.StatusPending, privacy.Grant(privacy.PurposeService, privacy.SourceGuardian, privacy.PolicyRef{Version: "1.0"}, time.Now()), audit)
 		})
 		wg.Wait()
 		// Exactly one may land on the stale read; the other must be told the account changed.

@@ -30,8 +30,10 @@ type Job struct {
 	// Receipt names a consent receipt in the subject's ledger.
 	Receipt string `json:"receipt,omitempty"`
 	// Campaign names a campaign (its content is the operator's, not personal).
-	Campaign string    `json:"campaign,omitempty"`
-	At       time.Time `json:"at"`
+	Campaign string `json:"campaign,omitempty"`
+	// Purpose names a purpose of the catalogue (a disclosure's).
+	Purpose string    `json:"purpose,omitempty"`
+	At      time.Time `json:"at"`
 }
 
 // Queue is where functions put work for the workers (an SQS queue).

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/privacyportal/portal/site/catalog"
@@ -29,21 +30,66 @@ const (
 // Text is a sentence in each of the portal's locales (LocaleEnglish, LocaleChinese).
 type Text map[string]string
 
+// Category is the kind of use a purpose is.
+type Category string
+
+// Categories of purposes.
+const (
+	CategoryService    Category = "service"    // the account itself: essential
+	CategoryProfile    Category = "profile"    // keeping an optional profile field (P02)
+	CategoryPermission Category = "permission" // an extra device permission in the operator's apps (P05)
+	CategoryAnalytics  Category = "analytics"  // counting use of the site (P06)
+	CategoryMarketing  Category = "marketing"  // marketing mail and commercial ads (P19)
+	CategoryTracking   Category = "tracking"   // e-mail open and click tracking (P08)
+	CategoryTransfer   Category = "transfer"   // transfer outside the home region (P04)
+	CategorySharing    Category = "sharing"    // sharing with a recipient in the home region (P10)
+)
+
 // Purpose is one thing personal data may be used for. Processing beyond what the service needs
 // requires the subject's consent for that purpose, recorded in their consent ledger.
 type Purpose struct {
-	ID string `json:"id"`
+	ID       string   `json:"id"`
+	Category Category `json:"category"`
 	// Essential purposes are the service itself: they need no consent and cannot be refused
 	// short of cancelling the account.
-	Essential bool `json:"essential"`
-	// Marketing purposes are withdrawable from every marketing mail (one-click unsubscribe).
-	Marketing  bool       `json:"marketing"`
+	Essential  bool       `json:"essential"`
 	LegalBasis LegalBasis `json:"legalBasis"`
 	// Since is the policy version that introduced the purpose. A purpose added later starts
 	// as "not granted" for everyone (promise P06).
 	Since       string `json:"since"`
 	Name        Text   `json:"name"`
 	Description Text   `json:"description"`
+	// Recipient is who receives the data, for sharing and transfer purposes.
+	Recipient *Recipient `json:"recipient,omitempty"`
+}
+
+// Recipient is an affiliate, partner or processor that personal data may be disclosed to for
+// one purpose, and only the fields it needs (promise P10).
+type Recipient struct {
+	ID   string `json:"id"`
+	Name Text   `json:"name"`
+	// Country is the ISO 3166 code of where the recipient processes the data, or HomeCountry.
+	Country     string `json:"country"`
+	CountryName Text   `json:"countryName"`
+	Purpose     Text   `json:"purpose"`
+	// Fields are what it receives, of DisclosableFields.
+	Fields []string `json:"fields"`
+}
+
+// HomeCountry is a recipient's Country when it processes data in the portal's home region.
+const HomeCountry = "home"
+
+// DisclosableFields are the fields a recipient may be given; direct identifiers (name, email)
+// only inside the home region, never in a transfer, which is de-identified first (P04).
+var DisclosableFields = []string{"name", "email", "locale", "ageGroup", "createdAt"}
+
+// directIdentifiers may not leave the home region.
+var directIdentifiers = []string{"name", "email"}
+
+// SignalOptOut reports whether a browser's Do Not Track or Global Privacy Control signal means
+// opting out of the purpose (P09): analytics, marketing and tracking.
+func (p Purpose) SignalOptOut() bool {
+	return p.Category == CategoryAnalytics || p.Category == CategoryMarketing || p.Category == CategoryTracking
 }
 
 // OptionalField is a profile field nobody has to give (promise P02). Each has its own consent
@@ -63,6 +109,8 @@ type OptionalField struct {
 
 	re *regexp.Regexp
 }
+
+var versionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
 
 // Catalog is the catalogue of purposes and optional fields, in display order.
 type Catalog struct {
@@ -113,11 +161,16 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 			return nil, fmt.Errorf("catalogue: purpose %s has legal basis %q", p.ID, p.LegalBasis)
 		case p.Essential != (p.LegalBasis == BasisContract):
 			return nil, fmt.Errorf("catalogue: purpose %s: essential purposes rest on the contract, all others on consent", p.ID)
+		case !versionRE.MatchString(p.Since):
+			return nil, fmt.Errorf("catalogue: purpose %s: since %q is not a policy version", p.ID, p.Since)
 		}
 		if err := complete("purpose "+p.ID+" name", p.Name); err != nil {
 			return nil, err
 		}
 		if err := complete("purpose "+p.ID+" description", p.Description); err != nil {
+			return nil, err
+		}
+		if err := checkCategory(p, complete); err != nil {
 			return nil, err
 		}
 	}
@@ -161,6 +214,53 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 		}
 	}
 	return &c, nil
+}
+
+// checkCategory checks what a purpose's category asks of it: essential only for the service,
+// and a recipient exactly for sharing (in the home region) and transfer (outside it, and never
+// with direct identifiers).
+func checkCategory(p Purpose, complete func(string, Text) error) error {
+	switch p.Category {
+	case CategoryService, CategoryProfile, CategoryPermission, CategoryAnalytics, CategoryMarketing,
+		CategoryTracking, CategoryTransfer, CategorySharing:
+	default:
+		return fmt.Errorf("catalogue: purpose %s has category %q", p.ID, p.Category)
+	}
+	if p.Essential != (p.Category == CategoryService) {
+		return fmt.Errorf("catalogue: purpose %s: only the service category is essential", p.ID)
+	}
+	needsRecipient := p.Category == CategorySharing || p.Category == CategoryTransfer
+	if (p.Recipient != nil) != needsRecipient {
+		return fmt.Errorf("catalogue: purpose %s: sharing and transfer purposes name a recipient, no others", p.ID)
+	}
+	if !needsRecipient {
+		return nil
+	}
+	r := p.Recipient
+	for what, t := range map[string]Text{"name": r.Name, "countryName": r.CountryName, "purpose": r.Purpose} {
+		if err := complete("purpose "+p.ID+" recipient "+what, t); err != nil {
+			return err
+		}
+	}
+	switch {
+	case r.ID == "":
+		return fmt.Errorf("catalogue: purpose %s: its recipient has no id", p.ID)
+	case p.Category == CategorySharing && r.Country != HomeCountry:
+		return fmt.Errorf("catalogue: purpose %s: a sharing recipient is in the home region (country %q); one abroad is a transfer", p.ID, HomeCountry)
+	case p.Category == CategoryTransfer && (len(r.Country) != 2 || strings.ToUpper(r.Country) != r.Country):
+		return fmt.Errorf("catalogue: purpose %s: a transfer names the recipient's country as an ISO 3166 code, not %q", p.ID, r.Country)
+	case len(r.Fields) == 0:
+		return fmt.Errorf("catalogue: purpose %s: its recipient receives no fields", p.ID)
+	}
+	for _, f := range r.Fields {
+		if !slices.Contains(DisclosableFields, f) {
+			return fmt.Errorf("catalogue: purpose %s: field %q cannot be disclosed (only %v)", p.ID, f, DisclosableFields)
+		}
+		if p.Category == CategoryTransfer && slices.Contains(directIdentifiers, f) {
+			return fmt.Errorf("catalogue: purpose %s: a transfer is de-identified: %q cannot leave the home region", p.ID, f)
+		}
+	}
+	return nil
 }
 
 // Purpose returns the purpose with the given ID.

@@ -93,14 +93,29 @@ func TestP05_EveryOptionalUseIsItsOwnPurpose(t *testing.T) {
 			t.Errorf("purpose %q: %+v, %v; want it, on consent", id, p, ok)
 		}
 	}
-	if p, _ := cat.Purpose("marketing"); !p.Marketing {
-		t.Error("marketing is not withdrawable from marketing mail")
+	for id, want := range map[string]privacy.Category{"marketing": privacy.CategoryMarketing, "ads": privacy.CategoryMarketing, "analytics": privacy.CategoryAnalytics, "email.analytics": privacy.CategoryTracking} {
+		if p, _ := cat.Purpose(id); p.Category != want || !p.SignalOptOut() {
+			t.Errorf("purpose %q: category %q, opted out by DNT/GPC %v; want %q, true", id, p.Category, p.SignalOptOut(), want)
+		}
+	}
+	if p, _ := cat.Purpose("transfer.crossborder"); p.Recipient == nil || p.Recipient.Country == privacy.HomeCountry || p.SignalOptOut() {
+		t.Errorf("transfer.crossborder: %+v; want a recipient abroad", p.Recipient)
 	}
 }
 
 func TestParseCatalogRefusesAnIncompleteCatalogue(t *testing.T) {
+	purposeIn := func(id, category, basis string, essential bool, extra string) string {
+		return fmt.Sprintf(`{"id":%q,"category":%q,"essential":%v,"legalBasis":%q,"since":"1.0","name":{"en":"n","zh-CN":"名"},"description":{"en":"d","zh-CN":"述"}%s}`, id, category, essential, basis, extra)
+	}
 	purpose := func(id, basis string, essential bool) string {
-		return fmt.Sprintf(`{"id":%q,"essential":%v,"legalBasis":%q,"since":"1.0","name":{"en":"n","zh-CN":"名"},"description":{"en":"d","zh-CN":"述"}}`, id, essential, basis)
+		category := "profile"
+		if essential {
+			category = "service"
+		}
+		return purposeIn(id, category, basis, essential, "")
+	}
+	recipient := func(country, fields string) string {
+		return fmt.Sprintf(`,"recipient":{"id":"r","name":{"en":"n","zh-CN":"名"},"country":%q,"countryName":{"en":"c","zh-CN":"国"},"purpose":{"en":"p","zh-CN":"用"},"fields":%s}`, country, fields)
 	}
 	service := purpose("service", "contract", true)
 	field := func(key, purpose, extra string) string {
@@ -126,6 +141,17 @@ func TestParseCatalogRefusesAnIncompleteCatalogue(t *testing.T) {
 		{"a field key twice", cat(service+","+purpose("p", "consent", false)+","+purpose("q", "consent", false), field("x", "p", "")+","+field("x", "q", "")), "twice"},
 		{"a bad pattern", cat(service+","+purpose("p", "consent", false), field("x", "p", `,"pattern":"(","invalid":{"en":"i","zh-CN":"无"}`)), "pattern"},
 		{"a pattern without its message", cat(service+","+purpose("p", "consent", false), field("x", "p", `,"pattern":"^a$"`)), "invalid"},
+		{"an unknown category", cat(service+","+purposeIn("p", "fun", "consent", false, ""), ""), "category"},
+		{"an essential purpose that is not the service", cat(service+","+purposeIn("p", "analytics", "contract", true, ""), ""), "service category"},
+		{"a since that is not a version", cat(service+","+strings.Replace(purpose("p", "consent", false), `"since":"1.0"`, `"since":"soon"`, 1), ""), "since"},
+		{"sharing without a recipient", cat(service+","+purposeIn("p", "sharing", "consent", false, ""), ""), "recipient"},
+		{"a recipient on an analytics purpose", cat(service+","+purposeIn("p", "analytics", "consent", false, recipient("home", `["locale"]`)), ""), "recipient"},
+		{"sharing abroad", cat(service+","+purposeIn("p", "sharing", "consent", false, recipient("SG", `["locale"]`)), ""), "transfer"},
+		{"a transfer with the e-mail address", cat(service+","+purposeIn("p", "transfer", "consent", false, recipient("SG", `["email"]`)), ""), "de-identified"},
+		{"a transfer to the home region", cat(service+","+purposeIn("p", "transfer", "consent", false, recipient("home", `["locale"]`)), ""), "ISO 3166"},
+		{"a recipient of an unknown field", cat(service+","+purposeIn("p", "sharing", "consent", false, recipient("home", `["password"]`)), ""), "cannot be disclosed"},
+		{"a recipient of nothing", cat(service+","+purposeIn("p", "sharing", "consent", false, recipient("home", `[]`)), ""), "no fields"},
+		{"a valid sharing and transfer", cat(service+","+purposeIn("p", "sharing", "consent", false, recipient("home", `["name","email"]`))+","+purposeIn("q", "transfer", "consent", false, recipient("SG", `["locale"]`)), ""), ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

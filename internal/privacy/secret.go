@@ -38,12 +38,14 @@ type HashDomain string
 
 // Hash domains: each kind of secret or look-up key is hashed in its own.
 const (
-	DomainEmail    HashDomain = "email"    // look-up key of a canonical e-mail address
-	DomainUsername HashDomain = "username" // look-up key of a lower-cased username
-	DomainCode     HashDomain = "code"     // a mailed 6-digit code
-	DomainToken    HashDomain = "token"    // a mailed link's token
-	DomainSession  HashDomain = "session"  // a session cookie's token
-	DomainRate     HashDomain = "rate"     // a rate-limit counter's key
+	DomainEmail       HashDomain = "email"       // look-up key of a canonical e-mail address
+	DomainUsername    HashDomain = "username"    // look-up key of a lower-cased username
+	DomainCode        HashDomain = "code"        // a mailed 6-digit code
+	DomainToken       HashDomain = "token"       // a mailed link's token
+	DomainSession     HashDomain = "session"     // a session cookie's token
+	DomainRate        HashDomain = "rate"        // a rate-limit counter's key
+	DomainUnsubscribe HashDomain = "unsubscribe" // the signature of a marketing mail's unsubscribe link
+	DomainPseudonym   HashDomain = "pseudonym"   // a person's pseudonym for one recipient of a transfer
 )
 
 // Keyed hashes secrets and look-up keys with a server-side key, so a copy of the table alone

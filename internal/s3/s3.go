@@ -2,6 +2,7 @@
 package s3
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -49,4 +50,24 @@ func (o *Objects) Get(ctx context.Context, key string) ([]byte, error) {
 		return nil, fmt.Errorf("s3 object %s is over %d bytes", key, limit)
 	}
 	return b, nil
+}
+
+// PutObjectAPI is the part of the S3 client Outbox uses.
+type PutObjectAPI interface {
+	PutObject(ctx context.Context, in *awss3.PutObjectInput, optFns ...func(*awss3.Options)) (*awss3.PutObjectOutput, error)
+}
+
+// Outbox writes objects to one bucket: where recipients collect what is disclosed to them.
+type Outbox struct {
+	Client PutObjectAPI
+	Bucket string
+}
+
+// Put writes one JSON object at key.
+func (o *Outbox) Put(ctx context.Context, key string, body []byte) error {
+	ct := "application/json"
+	if _, err := o.Client.PutObject(ctx, &awss3.PutObjectInput{Bucket: &o.Bucket, Key: &key, Body: bytes.NewReader(body), ContentType: &ct}); err != nil {
+		return fmt.Errorf("put s3 object: %w", err)
+	}
+	return nil
 }

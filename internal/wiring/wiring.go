@@ -8,6 +8,7 @@ package wiring
 import (
 	"context"
 	"fmt"
+	"os"
 	"strconv"
 	"sync"
 	"time"
@@ -16,9 +17,11 @@ import (
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/awsenv"
+	"github.com/privacyportal/portal/internal/consent"
 	"github.com/privacyportal/portal/internal/dynamodb"
 	"github.com/privacyportal/portal/internal/keyring"
 	"github.com/privacyportal/portal/internal/kms"
@@ -28,6 +31,7 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/ratelimit"
 	"github.com/privacyportal/portal/internal/s3"
+	"github.com/privacyportal/portal/internal/sqs"
 	"github.com/privacyportal/portal/internal/web"
 )
 
@@ -70,6 +74,7 @@ func NewAccounts(ctx context.Context) (*Accounts, error) {
 	site := &s3.Objects{Client: awss3.NewFromConfig(aws, func(o *awss3.Options) {
 		o.BaseEndpoint, o.UsePathStyle = awsenv.Endpoint("S3"), awsenv.S3PathStyle()
 	}), Bucket: siteBucket}
+	jobs := &sqs.Jobs{Client: awssqs.NewFromConfig(aws, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") }), QueueURL: env.Optional("MAIL_QUEUE_URL")}
 	dataKeys := &kms.DataKeys{Client: awskms.NewFromConfig(aws, func(o *awskms.Options) { o.BaseEndpoint = awsenv.Endpoint("KMS") }), KeyID: keyID}
 	keys := privacy.NewLazyKeyed(func(ctx context.Context) ([]byte, error) {
 		return keyring.Load(ctx, dataKeys, store, keyring.HashKeyName)
@@ -81,6 +86,7 @@ func NewAccounts(ctx context.Context) (*Accounts, error) {
 			Keys:         keys,
 			Limiter:      &ratelimit.Limiter{Counter: store, Keys: keys, Now: time.Now},
 			Limits:       account.DefaultLimits,
+			Jobs:         jobs,
 			Policies:     &policy.Loader{Source: site, TTL: time.Minute, Now: time.Now},
 			PasswordRule: strength.Validate,
 			Now:          time.Now,
@@ -113,4 +119,10 @@ func (a *Accounts) Ready(ctx context.Context) error {
 	a.Env.Config.SiteURL, a.Handler.SiteURL = url, url
 	a.ready = true
 	return nil
+}
+
+// Operator is who runs the portal, from the environment (OPERATOR_NAME, OPERATOR_CONTACT,
+// HOME_REGION), as consent receipts name it; the site's address is set once Ready.
+func Operator() consent.Operator {
+	return consent.Operator{Name: os.Getenv("OPERATOR_NAME"), Contact: os.Getenv("OPERATOR_CONTACT"), Jurisdiction: os.Getenv("HOME_REGION")}
 }
