@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -80,5 +81,37 @@ func TestSiteServesPagesAndA404(t *testing.T) {
 				t.Errorf("404 is not the site's page: %.200s", b)
 			}
 		})
+	}
+}
+
+// TestSiteIsCompressedAsCloudFrontCompressesIt: the distribution's Compress: true gzips text
+// for browsers that accept it, so the page weights measured locally are the ones visitors get.
+func TestSiteIsCompressedAsCloudFrontCompressesIt(t *testing.T) {
+	base := portaltest.URL(t)
+	for _, path := range []string{"/policy/", "/js/account.js", "/css/site.css"} {
+		req, err := http.NewRequest("GET", base+path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Accept-Encoding", "gzip")
+		resp, err := portaltest.Client(t).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		zr, err := gzip.NewReader(resp.Body)
+		if resp.Header.Get("Content-Encoding") != "gzip" || err != nil {
+			t.Errorf("GET %s with Accept-Encoding gzip: Content-Encoding %q (%v)", path, resp.Header.Get("Content-Encoding"), err)
+			resp.Body.Close()
+			continue
+		}
+		b, err := io.ReadAll(zr)
+		resp.Body.Close()
+		if err != nil || len(b) < 1000 {
+			t.Errorf("GET %s: %d bytes after gunzip (%v)", path, len(b), err)
+		}
+		_, plain := get(t, portaltest.Client(t), base+path)
+		if string(plain) != string(b) {
+			t.Errorf("GET %s: the gzipped body differs from the plain one", path)
+		}
 	}
 }

@@ -214,7 +214,7 @@ func TestP25_VersionsPageShowsTheVersionInForce(t *testing.T) {
 		}
 	}
 	// The script stands alone: it reads its strings from the notice, not from window.Portal.
-	js := readFile(t, filepath.Join("static", "js", "versions.js"))
+	js := readFile(t, filepath.Join("assets", "js", "versions.js"))
 	if portalUseRE.MatchString(js) || strings.Contains(js, "window.Portal") {
 		t.Error("versions.js uses window.Portal, which the versions page does not load")
 	}

@@ -1,7 +1,7 @@
 // Package site builds the portal's static web site (the privacy policy in force, every past
 // version, and the version catalogue /policy/versions.json) with the Hugo release pinned as a
-// Go tool in site/tools/go.mod. The site sources (hugo.toml, content/, layouts/, i18n/, static/)
-// live beside this file.
+// Go tool in site/tools/go.mod. The site sources (hugo.toml, content/, layouts/, i18n/,
+// assets/, static/) live beside this file.
 package site
 
 import (

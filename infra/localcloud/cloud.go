@@ -101,9 +101,11 @@ type Cloud struct {
 	functions   map[string]*function
 	needKMS     bool
 	sqsBusy     atomic.Int64 // SQS batches being handled by their functions
-	iam         *iamProxy
-	routes      []route
-	secHeaders  map[string]string
+	// compressSite: the site is served gzipped to clients that accept it (Compress: true).
+	compressSite bool
+	iam          *iamProxy
+	routes       []route
+	secHeaders   map[string]string
 	// apiOriginHeaders are what CloudFront adds to API requests (template OriginCustomHeaders).
 	apiOriginHeaders map[string]string
 	invokeClient     *http.Client
@@ -222,6 +224,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	}
 	c.routes = routesFrom(st)
 	c.secHeaders = securityHeaders(st)
+	c.compressSite = siteCompresses(st)
 	c.apiOriginHeaders = c.originHeaders(st)
 	c.server = &http.Server{Handler: c.gatewayHandler(), ReadHeaderTimeout: 10 * time.Second}
 	c.wg.Add(1)

@@ -1,11 +1,13 @@
 package localcloud
 
 import (
+	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net"
 	"net/http"
 	"os"
@@ -393,7 +395,66 @@ func (c *Cloud) serveSite(w http.ResponseWriter, r *http.Request) {
 		_, _ = w.Write(b)
 		return
 	}
+	if c.compressSite && acceptsGzip(r) {
+		if served := serveGzip(w, r, file); served {
+			return
+		}
+	}
 	http.ServeFile(w, r, file)
+}
+
+// siteCompresses reports whether the distribution's default cache behavior (the site) has
+// Compress: true, as the template sets: CloudFront then gzips text the viewer accepts gzip for.
+func siteCompresses(st *samtemplate.Stack) bool {
+	for _, id := range st.Resources("AWS::CloudFront::Distribution") {
+		cfg, _ := st.Properties(id)["DistributionConfig"].(map[string]any)
+		dcb, _ := cfg["DefaultCacheBehavior"].(map[string]any)
+		if dcb["Compress"] == true {
+			return true
+		}
+	}
+	return false
+}
+
+func acceptsGzip(r *http.Request) bool {
+	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
+		if name, _, _ := strings.Cut(strings.TrimSpace(part), ";"); strings.EqualFold(name, "gzip") {
+			return true
+		}
+	}
+	return false
+}
+
+// serveGzip serves a file gzipped, as CloudFront does with Compress on: only the types it
+// compresses, and only files from 1,000 bytes to 10 MB. It reports false (having written
+// nothing) for a file it leaves as it is.
+func serveGzip(w http.ResponseWriter, r *http.Request, file string) bool {
+	st, err := os.Stat(file)
+	if err != nil || st.Size() < 1000 || st.Size() > 10<<20 {
+		return false
+	}
+	ct := mime.TypeByExtension(filepath.Ext(file))
+	base, _, _ := strings.Cut(ct, ";")
+	switch {
+	case strings.HasPrefix(base, "text/"), base == "application/javascript", base == "text/javascript",
+		base == "application/json", base == "image/svg+xml", base == "application/xml":
+	default:
+		return false
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return false
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Add("Vary", "Accept-Encoding")
+	if r.Method == http.MethodHead {
+		return true
+	}
+	gz := gzip.NewWriter(w)
+	_, _ = gz.Write(b)
+	_ = gz.Close()
+	return true
 }
 
 // Routes lists the API routes the gateway serves, as "METHOD /path -> Function".

@@ -22,7 +22,8 @@ type Handler struct {
 	web.Guard
 }
 
-// BannerCookie is the cookie the cookie banner keeps its choice in (vanilla-cookieconsent's).
+// BannerCookie is the cookie the site's cookie banner keeps its choice in (the name and format
+// vanilla-cookieconsent uses, kept by the site's own banner: site/assets/js/cookie-banner.js).
 const BannerCookie = "cc_cookie"
 
 var errNoRoute = privacy.Errorf(privacy.NotFound, "No such API route or method.")
@@ -124,8 +125,7 @@ func (h *Handler) signedIn(ctx context.Context, req *apigw.Request, f func(web.C
 }
 
 // bannerCategories reads the categories the cookie banner's cookie accepts ({"categories":
-// [...]}, URL-encoded JSON, as vanilla-cookieconsent writes it); none when it is absent or not
-// understood.
+// [...]}, URL-encoded JSON); none when it is absent or not understood.
 func bannerCategories(req *apigw.Request) []string {
 	raw, n := web.Cookie(req, BannerCookie)
 	if n != 1 {

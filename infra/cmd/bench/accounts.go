@@ -137,3 +137,71 @@ func mailedCode(ctx context.Context, mailbox, to string) (string, error) {
 func signIn(ctx context.Context, c *localcloud.Cloud, i int) error {
 	return post(ctx, c.URL+"/api/session", i, map[string]string{"login": signInLogin(i), "password": benchPassword}, http.StatusOK)
 }
+
+// consentCookie is the session of the account whose consents the consent round trip changes.
+var consentCookie string
+
+// consentAccount registers, verifies and signs in one account for the consent round trip.
+func consentAccount(ctx context.Context, c *localcloud.Cloud) error {
+	email := fmt.Sprintf("consent-%d@example.com", benchRun)
+	if err := post(ctx, c.URL+"/api/register", 200000, map[string]string{
+		"name": "Bench Person", "email": email, "username": fmt.Sprintf("c%d", benchRun%1_000_000), "password": benchPassword, "ageGroup": "14+",
+	}, http.StatusAccepted); err != nil {
+		return err
+	}
+	code, err := mailedCode(ctx, c.MailboxURL, email)
+	if err != nil {
+		return err
+	}
+	if err := post(ctx, c.URL+"/api/verify", 200000, map[string]string{"email": email, "code": code, "password": benchPassword}, http.StatusOK); err != nil {
+		return err
+	}
+	resp, err := send(ctx, http.MethodPost, c.URL+"/api/session", 200000, map[string]string{"login": email, "password": benchPassword}, "")
+	if err != nil {
+		return err
+	}
+	for _, ck := range resp.Cookies() {
+		if ck.Name == "__Host-session" {
+			consentCookie = ck.Value
+		}
+	}
+	if consentCookie == "" {
+		return fmt.Errorf("sign in for the consent round trip: no session cookie (%d)", resp.StatusCode)
+	}
+	return nil
+}
+
+// putConsent changes one consent (marketing, on and off in turn): a real ledger write with its
+// receipt job, each time.
+func putConsent(ctx context.Context, c *localcloud.Cloud, i int) error {
+	resp, err := send(ctx, http.MethodPut, c.URL+"/api/consent", 200000,
+		map[string]any{"choices": map[string]bool{"marketing": i%2 == 0}, "source": "form"}, "__Host-session="+consentCookie)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("PUT /api/consent: %d", resp.StatusCode)
+	}
+	return nil
+}
+
+// send sends a JSON body as a page of the portal does, with an optional Cookie header.
+func send(ctx context.Context, method, url string, i int, body any, cookie string) (*http.Response, error) {
+	b, _ := json.Marshal(body)
+	req, err := http.NewRequestWithContext(ctx, method, url, bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", req.URL.Scheme+"://"+req.URL.Host)
+	if cookie != "" {
+		req.Header.Set("Cookie", cookie)
+	}
+	resp, err := clientFor(i).Do(req)
+	if err != nil {
+		return nil, err
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp, nil
+}

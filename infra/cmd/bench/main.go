@@ -34,6 +34,7 @@ var measurements = []measurement{
 	{"binary sizes", binarySizes},
 	{"cold starts", coldStarts},
 	{"round trips", roundTripsThroughCloud},
+	{"page weights", pageWeights},
 }
 
 // config is what the flags set.

@@ -101,6 +101,9 @@ func verdict(r Result) string {
 func formatValue(v float64, unit string) string {
 	switch unit {
 	case "bytes":
+		if v < 1<<20 {
+			return fmt.Sprintf("%.1f KiB", v/(1<<10))
+		}
 		return fmt.Sprintf("%.2f MiB", v/(1<<20))
 	case "ms":
 		return fmt.Sprintf("%.2f ms", v)

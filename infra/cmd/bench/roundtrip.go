@@ -38,6 +38,9 @@ var roundTrips = []roundTrip{
 	{name: "register", call: register, floorName: "DynamoDB PutItem", floor: putItem},
 	// Sign-in: three rate-limit updates, the login's look-up, a Query, argon2id, and a PutItem.
 	{name: "signin", call: signIn, floorName: "DynamoDB PutItem", floor: putItem, setup: signInAccounts},
+	// A consent change: the session, the account and its ledger read, one transaction (the
+	// account checked live, the entry put) and the receipt handed to the queue.
+	{name: "consent", call: putConsent, floorName: "DynamoDB PutItem", floor: putItem, setup: consentAccount},
 }
 
 // versionsKey is what the status function reads (status.VersionsKey, which is internal to

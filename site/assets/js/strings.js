@@ -10,15 +10,16 @@
 
   var strings = null;
 
+  // loadStrings reads <template id="ui-strings"> and any <template data-ui-strings> (a page's
+  // own strings beside the shared ones, e.g. partials/consent/strings.html).
   function loadStrings() {
     if (!strings) {
       strings = {};
-      var tpl = document.getElementById("ui-strings");
-      if (tpl) {
+      document.querySelectorAll("template#ui-strings, template[data-ui-strings]").forEach(function (tpl) {
         tpl.content.querySelectorAll("[data-key]").forEach(function (el) {
           strings[el.getAttribute("data-key")] = el.textContent;
         });
-      }
+      });
     }
     return strings;
   }
