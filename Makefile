@@ -33,8 +33,12 @@ deps: ## Install the pinned emulators (npm ci) and Debian's chromium when missin
 dev: deps ## Run the portal locally on 127.0.0.1:$(PORT) (PORT=... to change); Ctrl-C stops everything
 	go run ./infra/cmd/localcloud -addr 127.0.0.1:$(PORT)
 
+# -p 1: one package at a time. On a 2-core machine, the end-to-end package (a whole local
+# cloud, Chromium, argon2id in every sign-in) beside another package that starts its own
+# emulators starved DynamoDB Local's start past a minute, and noise from a neighbour is what the
+# timing test must not measure. One at a time, the suite takes about as long.
 test: deps ## Run every test: unit, template, fuzz (short), end to end in Chromium
-	go test -count=1 -timeout $(TEST_TIMEOUT) ./...
+	go test -p 1 -count=1 -timeout $(TEST_TIMEOUT) ./...
 	$(MAKE) --no-print-directory fuzz
 
 unit: ## Run the tests that need no emulator

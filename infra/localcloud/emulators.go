@@ -114,7 +114,9 @@ func (c *Cloud) startEmulators(ctx context.Context, only ...string) error {
 		addr := fmt.Sprintf("127.0.0.1:%d", port)
 		*s.url = "http://" + addr
 		go func() {
-			wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+			// DynamoDB Local (Java) starts in ~3 s on an idle machine; on a busy 2-core one it
+			// has taken over a minute.
+			wctx, cancel := context.WithTimeout(ctx, 3*time.Minute)
 			defer cancel()
 			errs <- waitTCP(wctx, p, addr)
 		}()
