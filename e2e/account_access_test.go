@@ -32,7 +32,7 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 		count[k]++
 		switch k {
 		case dynamodb.KindProfile:
-			got := []string{a.SubjectID, a.Status, a.CreatedAt.UTC().Format(time.RFC3339Nano), a.Profile.Name, a.Profile.Email, a.Profile.Username, a.Profile.Locale, a.Profile.AgeGroup}
+			got := []string{a.SubjectID, a.Status, dynamodb.Timestamp(a.CreatedAt), a.Profile.Name, a.Profile.Email, a.Profile.Username, a.Profile.Locale, a.Profile.AgeGroup}
 			held := []string{attr(it, "subjectId"), attr(it, "status"), attr(it, "createdAt"), attr(it, "name"), attr(it, "email"), attr(it, "username"), attr(it, "locale"), attr(it, "ageGroup")}
 			if !slices.Equal(got, held) {
 				t.Errorf("profile shown %q, held %q", got, held)
@@ -45,13 +45,13 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 		case dynamodb.KindOptional:
 			field := dynamodb.SuffixOf(attr(it, "SK"))
 			o, ok := a.Optional[field]
-			if !ok || o.Value != attr(it, "value") || o.PolicyVersion != attr(it, "policyVersion") || o.ConsentedAt.UTC().Format(time.RFC3339Nano) != attr(it, "consentedAt") {
+			if !ok || o.Value != attr(it, "value") || o.PolicyVersion != attr(it, "policyVersion") || dynamodb.Timestamp(o.ConsentedAt) != attr(it, "consentedAt") {
 				t.Errorf("optional %s held %q, shown %+v", field, attr(it, "value"), o)
 			}
 		case dynamodb.KindConsent:
 			if !slices.ContainsFunc(a.Consents, func(c consentRow) bool {
 				return c.Purpose == attr(it, "purpose") && strconv.FormatBool(c.Granted) == orFalse(attr(it, "granted")) &&
-					c.At.UTC().Format(time.RFC3339Nano) == attr(it, "consentedAt")
+					dynamodb.Timestamp(c.At) == attr(it, "consentedAt")
 			}) {
 				t.Errorf("consent %s held but not shown", attr(it, "SK"))
 			}
@@ -62,7 +62,7 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 				ExpiresAt time.Time `json:"expiresAt"`
 				Current   bool      `json:"current"`
 			}) bool {
-				return s.CreatedAt.UTC().Format(time.RFC3339Nano) == attr(it, "createdAt") && s.ExpiresAt.Unix() == exp
+				return dynamodb.Timestamp(s.CreatedAt) == attr(it, "createdAt") && s.ExpiresAt.Unix() == exp
 			}) {
 				t.Errorf("session created %s held but not shown", attr(it, "createdAt"))
 			}
@@ -72,7 +72,7 @@ func TestP15_AccountPageShowsEverythingHeld(t *testing.T) {
 				Action string    `json:"action"`
 				Fields []string  `json:"fields"`
 			}) bool {
-				return e.Action == attr(it, "action") && e.At.UTC().Format(time.RFC3339Nano) == attr(it, "createdAt")
+				return e.Action == attr(it, "action") && dynamodb.Timestamp(e.At) == attr(it, "createdAt")
 			}) {
 				t.Errorf("audit entry %s (%s) held but not shown", attr(it, "SK"), attr(it, "action"))
 			}

@@ -357,7 +357,8 @@ func configurationSetOf(calls []localcloud.IAMCall) string {
 }
 
 func TestP06_PageViewsAreCountedOnlyWithAnalyticsConsentAndNeverWithGPC(t *testing.T) {
-	path := "/" + uniq("page") + "/"
+	// A page of the site no other test counts (the counter counts only the site's pages).
+	const path = "/zh/policy/1.0/"
 	day := time.Now().UTC().Format("2006-01-02")
 	views := func() int {
 		n, err := store(t).PageViews(context.Background(), day, path)
@@ -383,29 +384,39 @@ func TestP06_PageViewsAreCountedOnlyWithAnalyticsConsentAndNeverWithGPC(t *testi
 		}
 	}
 	banner := "cc_cookie=" + url.QueryEscape(`{"categories":["necessary","analytics"],"revision":0}`)
+	start := views()
 	send("", nil)
 	send("cc_cookie="+url.QueryEscape(`{"categories":["necessary"]}`), nil)
-	if views() != 0 {
+	if views() != start {
 		t.Fatal("counted without the analytics consent")
 	}
 	send(banner, map[string]string{"Sec-GPC": "1"})
 	send(banner, map[string]string{"DNT": "1"})
-	if views() != 0 {
+	if views() != start {
 		t.Fatal("P09: counted with GPC or DNT on")
 	}
+	before := views()
 	send(banner, nil)
-	if views() != 1 {
-		t.Fatalf("views = %d with the banner's consent, want 1", views())
+	if views() != before+1 {
+		t.Fatalf("views = %d with the banner's consent, want %d", views(), before+1)
 	}
 	// A signed-in visitor counts by their ledger, not by the banner.
 	p := newPerson("views")
 	v, _ := mustActive(t, p, nil)
 	v.header = func(h http.Header) { h.Set("Cookie", h.Get("Cookie")+"; "+banner) }
 	wantStatus(t, "signed-in page view", v.do("POST", "/api/events", map[string]string{"type": "pageview", "path": path}), http.StatusNoContent)
-	if views() != 1 {
+	if views() != before+1 {
 		t.Error("a signed-in visitor without the analytics consent in the ledger was counted")
 	}
 	wantField(t, "a bad event", newVisitor(t).do("POST", "/api/events", map[string]string{"type": "pageview", "path": "https://evil.example/"}), "path")
+	// A path that is no page of the site is not counted: the counter holds only the site's pages.
+	made := "/" + uniq("page") + "/"
+	w := newVisitor(t)
+	w.header = func(h http.Header) { h.Set("Cookie", banner) }
+	wantStatus(t, "a page the site does not have", w.do("POST", "/api/events", map[string]string{"type": "pageview", "path": made}), http.StatusNoContent)
+	if n, _ := store(t).PageViews(context.Background(), day, made); n != 0 {
+		t.Error("a path that is no page of the site was counted")
+	}
 }
 
 func TestP04_P10_DisclosuresOnlyWithConsentDeIdentifiedAbroadAndAudited(t *testing.T) {
@@ -481,5 +492,14 @@ func TestP04_P10_DisclosuresOnlyWithConsentDeIdentifiedAbroadAndAudited(t *testi
 	}
 	if added != 1 {
 		t.Errorf("%d new transfers abroad, want 1", added)
+	}
+
+	// Withdrawn: what the affiliate has not collected yet is taken back.
+	v.choose(map[string]bool{"share.support": false})
+	waitSettled(t)
+	for _, body := range outbox("support-affiliate") {
+		if strings.Contains(body, id) {
+			t.Error("the affiliate can still collect this person's data after the withdrawal")
+		}
 	}
 }

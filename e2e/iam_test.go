@@ -125,6 +125,9 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 		wantStatus(t, "unsubscribe", newVisitor(t).do("POST", "/api/unsubscribe", map[string]string{"token": token}), http.StatusOK)
 	}
 	waitMail(t, newEmail, kindReceipt, 2)
+	waitSettled(t)
+	cv.choose(map[string]bool{"share.support": false}) // takes back what the affiliate has not collected
+	waitMail(t, newEmail, kindReceipt, 3)
 
 	// A child the guardian confirms, one the guardian refuses, one the sweeper erases.
 	wantStatus(t, "confirm", registerChild(t, "iamok").guardianSays(t, "confirm"), http.StatusOK)

@@ -25,12 +25,13 @@ func main() {
 		slog.Error("start", "err", err)
 		os.Exit(1)
 	}
-	env := &consent.Env{Keys: w.Env.Keys, Policies: w.Env.Policies, Jobs: w.Env.Jobs, Now: time.Now, Operator: wiring.Operator()}
+	env := &consent.Env{Keys: w.Env.Keys, Policies: w.Env.Policies, Jobs: w.Env.Jobs, Now: time.Now, Operator: wiring.Operator(), Limiter: w.Env.Limiter}
 	h := &consent.Handler{
 		Centre:       &consent.Centre{Env: env, Store: w.Store},
 		Unsubscriber: &consent.Unsubscriber{Env: env, Store: w.Store},
-		Analytics:    &consent.Analytics{Env: env, Counter: w.Store, Ledgers: w.Store},
-		Guard:        w.Handler.Guard,
+		Analytics: &consent.Analytics{Env: env, Counter: w.Store, Ledgers: w.Store,
+			Pages: &consent.SitePages{Source: w.Site, TTL: 5 * time.Minute, Now: time.Now}},
+		Guard: w.Handler.Guard,
 	}
 	h.Sessions = &account.SessionManager{Env: w.Env, Store: w.Store}
 	var once sync.Once

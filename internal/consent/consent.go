@@ -14,6 +14,7 @@ import (
 	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/policy"
 	"github.com/privacyportal/portal/internal/privacy"
+	"github.com/privacyportal/portal/internal/ratelimit"
 	"github.com/privacyportal/portal/internal/web"
 )
 
@@ -44,7 +45,13 @@ type Env struct {
 	Jobs     jobs.Queue
 	Now      func() time.Time
 	Operator Operator
+	// Limiter bounds consent changes per account (ChangesPerAccount): each one writes to the
+	// ledger, mails a receipt and may disclose to a recipient. Nil means no limit.
+	Limiter *ratelimit.Limiter
 }
+
+// ChangesPerAccount bounds the consent changes one account may make.
+var ChangesPerAccount = ratelimit.Limit{N: 30, Window: time.Hour}
 
 func (e *Env) policyRef(ctx context.Context, locale string) (privacy.PolicyRef, error) {
 	v, err := e.Policies.InForce(ctx)
@@ -222,8 +229,15 @@ func (s *Centre) Update(ctx context.Context, c web.Caller, in UpdateInput, sig w
 	if src != privacy.SourceForm && src != privacy.SourceBanner {
 		return View{}, privacy.FieldError("source", `must be "form" or "banner"`)
 	}
-	if len(in.Choices) == 0 {
-		return View{}, privacy.FieldError("choices", "names no purpose")
+	// Checked before anything is read or written: a refused change leaves the ledger as it
+	// was, signal withdrawals included.
+	if err := privacy.ValidateChoices(in.Choices, src); err != nil {
+		return View{}, err
+	}
+	if s.Limiter != nil {
+		if err := s.Limiter.Allow(ctx, "consent-change", string(c.Subject), ChangesPerAccount); err != nil {
+			return View{}, err
+		}
 	}
 	_, ledger, ref, err := s.read(ctx, c, sig)
 	if err != nil {
@@ -249,8 +263,12 @@ func (s *Centre) Update(ctx context.Context, c web.Caller, in UpdateInput, sig w
 			return View{}, err
 		}
 		for _, e := range changes {
-			if p, _ := privacy.Catalogue().Purpose(e.Purpose); p.Recipient != nil && e.ActionOf() == privacy.ActionGrant {
-				if err := s.enqueue(ctx, jobs.Job{Kind: JobDisclose, Subject: c.Subject, Purpose: p.ID}); err != nil {
+			if p, _ := privacy.Catalogue().Purpose(e.Purpose); p.Recipient != nil {
+				kind := JobRecall
+				if e.ActionOf() == privacy.ActionGrant {
+					kind = JobDisclose
+				}
+				if err := s.enqueue(ctx, jobs.Job{Kind: kind, Subject: c.Subject, Purpose: p.ID, Receipt: r.ID}); err != nil {
 					return View{}, err
 				}
 			}
@@ -268,12 +286,16 @@ type AcceptInput struct {
 
 // AcceptPolicy records that the person accepted the version in force (P25).
 func (s *Centre) AcceptPolicy(ctx context.Context, c web.Caller, in AcceptInput, sig web.Signals) (View, error) {
+	v, err := s.Policies.InForce(ctx)
+	if err != nil {
+		return View{}, fmt.Errorf("policy in force: %w", err)
+	}
+	if in.Version != v.ID {
+		return View{}, privacy.FieldError("version", "must be the version in force, %s", v.ID)
+	}
 	_, ledger, ref, err := s.read(ctx, c, sig)
 	if err != nil {
 		return View{}, err
-	}
-	if in.Version != ref.Version {
-		return View{}, privacy.FieldError("version", "must be the version in force, %s", ref.Version)
 	}
 	if privacy.AcceptedPolicy(ledger) != ref.Version {
 		e := privacy.Accept(ref, privacy.SourcePolicy, s.Now())

@@ -1,6 +1,7 @@
 package consent_test
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -294,5 +295,62 @@ func TestWorkerSkipsWhatNoLongerApplies(t *testing.T) {
 	}
 	if !w.worker.Handles("consent_receipt") || !w.worker.Handles("marketing") || w.worker.Handles("registered") {
 		t.Error("the consent worker must handle its own jobs and no others")
+	}
+}
+
+func TestP09_AnExplicitChoiceUnderASignalIsCountedAndOnlyTheSitesPagesAre(t *testing.T) {
+	w := newWorld(t)
+	day := w.now.Format("2006-01-02")
+	count := func(path string, v consent.Visitor, sig web.Signals) int {
+		t.Helper()
+		before := w.store.views[day+path]
+		if _, err := w.counter.Count(ctx, consent.EventInput{Type: "pageview", Path: path}, v, sig); err != nil {
+			t.Fatal(err)
+		}
+		return w.store.views[day+path] - before
+	}
+	gpc := web.Signals{GPC: true}
+	if count("/", consent.Visitor{BannerCategories: []string{"analytics"}, BannerSignal: "gpc"}, gpc) != 1 {
+		t.Error("a banner choice made with GPC on was not honoured")
+	}
+	if count("/", consent.Visitor{BannerCategories: []string{"analytics"}, BannerSignal: "dnt"}, gpc) != 0 {
+		t.Error("a choice made under DNT counted under GPC")
+	}
+	if _, err := w.centre.Update(ctx, w.ada, consent.UpdateInput{Choices: map[string]bool{"analytics": true}, Source: "banner"}, gpc); err != nil {
+		t.Fatal(err)
+	}
+	if count("/", consent.Visitor{Caller: &w.ada}, gpc) != 1 {
+		t.Error("a signed-in grant made with GPC on was not honoured")
+	}
+	w.counter.Pages = sitePages{"/": true, "/policy/": true}
+	if count("/alice@example.com/", consent.Visitor{BannerCategories: []string{"analytics"}}, web.Signals{}) != 0 {
+		t.Error("a path that is no page of the site was counted")
+	}
+	if count("/policy/", consent.Visitor{BannerCategories: []string{"analytics"}}, web.Signals{}) != 1 {
+		t.Error("a page of the site was not counted")
+	}
+}
+
+// sitePages is a fixed list of the site's pages.
+type sitePages map[string]bool
+
+func (p sitePages) Has(_ context.Context, path string) (bool, error) { return p[path], nil }
+
+func TestP18_TheBannerDecidesOnlyAnalytics(t *testing.T) {
+	w := newWorld(t)
+	_, err := w.centre.Update(ctx, w.ada, consent.UpdateInput{Choices: map[string]bool{"marketing": true}, Source: "banner"}, web.Signals{})
+	wantField(t, "marketing from the banner", err, "choices")
+	if w.store.appends != 0 {
+		t.Error("a refused banner choice was written")
+	}
+	// A refused change writes nothing, not even the withdrawals its signal would make.
+	if _, err := w.centre.Update(ctx, w.ada, consent.UpdateInput{Choices: map[string]bool{"marketing": true}, Source: "form"}, web.Signals{}); err != nil {
+		t.Fatal(err)
+	}
+	n := len(w.store.ledgers[w.ada.Subject])
+	_, err = w.centre.Update(ctx, w.ada, consent.UpdateInput{Choices: map[string]bool{"nope": true}, Source: "form"}, web.Signals{GPC: true})
+	wantField(t, "an unknown purpose with GPC on", err, "choices")
+	if len(w.store.ledgers[w.ada.Subject]) != n {
+		t.Error("a refused change with GPC on wrote the signal's withdrawals")
 	}
 }

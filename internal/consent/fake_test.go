@@ -92,6 +92,11 @@ func (m *memStore) AddAudit(_ context.Context, id privacy.SubjectID, e privacy.A
 	if !m.live(id) {
 		return errGone
 	}
+	for _, old := range m.audit[id] {
+		if e.ID != "" && old.ID == e.ID {
+			return privacy.ErrStale
+		}
+	}
 	m.audit[id] = append(m.audit[id], e)
 	return nil
 }
@@ -106,6 +111,13 @@ func (b *bucket) Put(_ context.Context, key string, body []byte) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.objects[key] = body
+	return nil
+}
+
+func (b *bucket) Delete(_ context.Context, key string) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	delete(b.objects, key)
 	return nil
 }
 

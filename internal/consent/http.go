@@ -91,14 +91,15 @@ func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 		if err := apigw.DecodeJSON(req, &in); err != nil {
 			return apigw.Response{}, err
 		}
-		v := Visitor{BannerCategories: bannerCategories(req)}
+		v := Visitor{}
+		v.BannerCategories, v.BannerSignal = bannerChoice(req)
 		if _, n := web.Cookie(req, web.CookieName); n > 0 {
 			// A session that does not authenticate counts as no consent, not as an error:
 			// the answer is the same 204 either way.
 			if c, err := h.Caller(ctx, req); err == nil {
 				v.Caller = &c
 			} else {
-				v.BannerCategories = nil
+				v.BannerCategories, v.BannerSignal = nil, ""
 			}
 		}
 		if _, err := h.Analytics.Count(ctx, in, v, sig); err != nil {
@@ -124,23 +125,27 @@ func (h *Handler) signedIn(ctx context.Context, req *apigw.Request, f func(web.C
 	return apigw.JSON(http.StatusOK, v)
 }
 
-// bannerCategories reads the categories the cookie banner's cookie accepts ({"categories":
-// [...]}, URL-encoded JSON); none when it is absent or not understood.
-func bannerCategories(req *apigw.Request) []string {
+// bannerChoice reads the cookie banner's cookie ({"categories": [...], "data": {"signal":
+// "gpc"}}, URL-encoded JSON): the categories it accepts and the signal the choice was made
+// with; nothing when it is absent, sent twice or not understood.
+func bannerChoice(req *apigw.Request) ([]string, string) {
 	raw, n := web.Cookie(req, BannerCookie)
 	if n != 1 {
-		return nil
+		return nil, ""
 	}
 	if s, err := url.QueryUnescape(raw); err == nil {
 		raw = s
 	}
 	var c struct {
 		Categories []string `json:"categories"`
+		Data       struct {
+			Signal string `json:"signal"`
+		} `json:"data"`
 	}
 	if json.Unmarshal([]byte(raw), &c) != nil {
-		return nil
+		return nil, ""
 	}
-	return c.Categories
+	return c.Categories, c.Data.Signal
 }
 
 // unsubscribe is the List-Unsubscribe URL: a GET shows the confirmation page and changes

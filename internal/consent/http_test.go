@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/privacyportal/portal/internal/apigw"
 	"github.com/privacyportal/portal/internal/consent"
@@ -92,7 +93,7 @@ func TestP19_UnsubscribeByOneClickPostAndAGetThatChangesNothing(t *testing.T) {
 	if _, err := w.centre.Update(ctx, w.ada, consent.UpdateInput{Choices: map[string]bool{"marketing": true}, Source: "form"}, web.Signals{}); err != nil {
 		t.Fatal(err)
 	}
-	token := url.QueryEscape(w.env.UnsubscribeToken(w.ada.Subject, "winter"))
+	token := url.QueryEscape(w.env.UnsubscribeToken(w.ada.Subject, "winter", w.now))
 	n := w.store.appends
 	resp, _ := w.call(t, "GET", "/api/unsubscribe?token="+token+"&lang=zh-CN", "", map[string]string{"Origin": "", "Content-Type": ""})
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(resp.Headers["Location"], "/zh/unsubscribe/?token=") || w.store.appends != n {
@@ -111,7 +112,7 @@ func TestP19_UnsubscribeByOneClickPostAndAGetThatChangesNothing(t *testing.T) {
 		t.Errorf("the link replayed: %d %+v", resp.StatusCode, p)
 	}
 	// From the site's page: JSON, with the portal's Origin.
-	other := url.QueryEscape(w.env.UnsubscribeToken(w.ada.Subject, "spring"))
+	other := url.QueryEscape(w.env.UnsubscribeToken(w.ada.Subject, "spring", w.now))
 	if resp, _ := w.call(t, "POST", "/api/unsubscribe", `{"token":"`+other+`"}`, map[string]string{"Origin": "https://evil.example"}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("JSON from another origin: %d", resp.StatusCode)
 	}
@@ -158,5 +159,20 @@ func TestP09_EventsHonourTheSignalsAndTheBannerCookie(t *testing.T) {
 	}
 	if resp, p := w.call(t, "POST", "/api/events", `{"type":"pageview","path":"x"}`, nil); resp.StatusCode != http.StatusBadRequest || p.Field != "path" {
 		t.Errorf("a bad path: %d %+v", resp.StatusCode, p)
+	}
+}
+
+func TestP19_AnUnsubscribeLinkExpires(t *testing.T) {
+	w := newWorld(t)
+	if _, err := w.centre.Update(ctx, w.ada, consent.UpdateInput{Choices: map[string]bool{"marketing": true}, Source: "form"}, web.Signals{}); err != nil {
+		t.Fatal(err)
+	}
+	old := w.env.UnsubscribeToken(w.ada.Subject, "long-ago", w.now.Add(-consent.UnsubscribeFor-48*time.Hour))
+	wantField(t, "an expired link", w.unsub.Unsubscribe(ctx, old), "token")
+	parts := strings.Split(w.env.UnsubscribeToken(w.ada.Subject, "now", w.now), ".")
+	parts[2] = "99999999" // a later expiry, with the signature of the real one
+	wantField(t, "a link with its expiry changed", w.unsub.Unsubscribe(ctx, strings.Join(parts, ".")), "token")
+	if err := w.unsub.Unsubscribe(ctx, w.env.UnsubscribeToken(w.ada.Subject, "now", w.now)); err != nil {
+		t.Errorf("a current link: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package consent
 
 import (
 	"context"
+	"strings"
 
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/web"
@@ -67,6 +68,8 @@ var collectionMethods = map[privacy.Source]string{
 	privacy.SourceUnsubscribe:  "The one-click unsubscribe link of a marketing mail",
 	privacy.SourceRegistration: "The registration form of the privacy portal",
 	privacy.SourceAccount:      "The account page of the privacy portal",
+	privacy.SourceGuardian:     "A parent's or guardian's answer to the portal's mail",
+	privacy.SourcePolicy:       "Accepting a version of the privacy policy in the privacy portal",
 }
 
 // receiptOf builds the receipt of the ledger entries with ID id, in the person's locale;
@@ -120,13 +123,13 @@ func (e *Env) receiptOf(ledger []privacy.ConsentEntry, id string, subject privac
 func piiCategories(p privacy.Purpose) []string {
 	switch p.Category {
 	case privacy.CategoryProfile:
-		return []string{p.ID[len("profile."):]}
+		return []string{strings.TrimPrefix(p.ID, "profile.")}
 	case privacy.CategoryAnalytics:
 		return []string{"page views"}
 	case privacy.CategoryMarketing, privacy.CategoryTracking:
 		return []string{"e-mail address", "name"}
 	case privacy.CategoryPermission:
-		return []string{p.ID[len("permission."):]}
+		return []string{strings.TrimPrefix(p.ID, "permission.")}
 	}
 	if p.Recipient != nil {
 		return p.Recipient.Fields

@@ -3,7 +3,9 @@ package consent
 import (
 	"context"
 	"errors"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/privacy"
@@ -29,21 +31,34 @@ type Unsubscriber struct {
 
 var errBadUnsubscribe = privacy.FieldError("token", "This unsubscribe link is not valid, or was used already. Manage your choices in the consent centre instead.")
 
+// UnsubscribeFor is how long a marketing mail's unsubscribe link works.
+const UnsubscribeFor = 180 * 24 * time.Hour
+
 // UnsubscribeToken is the token of a marketing mail's unsubscribe link for one subject and one
-// delivery (a campaign): "<subject>.<delivery>.<signature>". It withdraws marketing only, works
-// once, and cannot be made for another subject or delivery without the hash key.
-func (e *Env) UnsubscribeToken(id privacy.SubjectID, delivery string) string {
-	return string(id) + "." + delivery + "." + e.Keys.SecretHash(privacy.DomainUnsubscribe, id, PurposeMarketing, delivery)
+// delivery (a campaign): "<subject>.<delivery>.<expiry day>.<signature>". It withdraws
+// marketing only, works once, until UnsubscribeFor after now, and cannot be made for another
+// subject, delivery or expiry without the hash key.
+func (e *Env) UnsubscribeToken(id privacy.SubjectID, delivery string, now time.Time) string {
+	day := strconv.FormatInt(now.Add(UnsubscribeFor).Unix()/86400, 10)
+	return string(id) + "." + delivery + "." + day + "." + e.unsubscribeMAC(id, delivery, day)
 }
 
-// parseUnsubscribe checks a token's signature.
+func (e *Env) unsubscribeMAC(id privacy.SubjectID, delivery, day string) string {
+	return e.Keys.SecretHash(privacy.DomainUnsubscribe, id, PurposeMarketing, delivery+"|"+day)
+}
+
+// parseUnsubscribe checks a token's form, signature and expiry, before anything is read.
 func (e *Env) parseUnsubscribe(token string) (privacy.SubjectID, string, bool) {
 	parts := strings.Split(token, ".")
-	if len(parts) != 3 || parts[0] == "" || parts[1] == "" || len(parts[0]) > 64 || len(parts[1]) > 64 {
+	if len(parts) != 4 || parts[0] == "" || parts[1] == "" || len(parts[0]) > 64 || len(parts[1]) > 64 || len(parts[2]) > 8 || len(parts[3]) != 64 {
 		return "", "", false
 	}
-	id, delivery := privacy.SubjectID(parts[0]), parts[1]
-	if !privacy.Equal(e.Keys.SecretHash(privacy.DomainUnsubscribe, id, PurposeMarketing, delivery), parts[2]) {
+	id, delivery, day := privacy.SubjectID(parts[0]), parts[1], parts[2]
+	if !privacy.Equal(e.unsubscribeMAC(id, delivery, day), parts[3]) {
+		return "", "", false
+	}
+	expiry, err := strconv.ParseInt(day, 10, 64)
+	if err != nil || e.Now().Unix()/86400 > expiry {
 		return "", "", false
 	}
 	return id, delivery, true

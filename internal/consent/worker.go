@@ -44,7 +44,7 @@ type Worker struct {
 
 // Handles reports whether a job is the consent centre's.
 func (w *Worker) Handles(k jobs.Kind) bool {
-	return k == JobReceipt || k == JobMarketing || k == JobDisclose
+	return k == JobReceipt || k == JobMarketing || k == JobDisclose || k == JobRecall
 }
 
 // Do carries out one job. A job for a subject that is gone, or whose ledger no longer allows
@@ -53,7 +53,7 @@ func (w *Worker) Do(ctx context.Context, j jobs.Job) error {
 	if j.Subject == "" {
 		return fmt.Errorf("job %s: no subject", j.Kind)
 	}
-	if j.Kind == JobDisclose {
+	if j.Kind == JobDisclose || j.Kind == JobRecall {
 		return w.disclose(ctx, j)
 	}
 	a, err := w.Store.Account(ctx, j.Subject)
@@ -128,10 +128,15 @@ func (w *Worker) marketing(ctx context.Context, a privacy.Account, ledger []priv
 		return err
 	}
 	p := a.Profile
-	token := url.QueryEscape(w.UnsubscribeToken(a.SubjectID, campaign))
+	token := url.QueryEscape(w.UnsubscribeToken(a.SubjectID, campaign, w.Now()))
+	// The one-click URL carries the reader's language, for the page a GET of it opens.
+	lang := ""
+	if p.Locale != privacy.LocaleEnglish {
+		lang = "&lang=" + url.QueryEscape(p.Locale)
+	}
 	return w.Sender.Send(ctx, mail.Message{
-		To: p.Email, Locale: p.Locale, Kind: mail.Marketing,
-		Unsubscribe: w.Operator.SiteURL + "/api/unsubscribe?token=" + token,
+		To: p.Email, Locale: p.Locale, Kind: mail.Marketing, Campaign: campaign,
+		Unsubscribe: w.Operator.SiteURL + "/api/unsubscribe?token=" + token + lang,
 		Tracked:     privacy.Allowed(ledger, "email.analytics"),
 		Data: mail.Data{
 			Name: p.Name, Title: text(c.Title, p.Locale), Paragraphs: paragraphs(c, p.Locale),
@@ -148,13 +153,16 @@ func paragraphs(c Campaign, locale string) []string {
 	return c.Paragraphs[privacy.LocaleEnglish]
 }
 
-// disclose does a disclosure job; one the ledger no longer allows (withdrawn meanwhile), or
-// for a subject gone, is dropped.
+// disclose does a disclosure or recall job; a disclosure the ledger no longer allows (withdrawn
+// meanwhile), or for a subject gone, is dropped.
 func (w *Worker) disclose(ctx context.Context, j jobs.Job) error {
 	if w.Discloser == nil {
 		return fmt.Errorf("job %s: no discloser configured", j.Kind)
 	}
-	err := w.Discloser.Disclose(ctx, j.Subject, j.Purpose)
+	if j.Kind == JobRecall {
+		return w.Discloser.Recall(ctx, j.Subject, j.Purpose)
+	}
+	err := w.Discloser.Disclose(ctx, j.Subject, j.Purpose, j.Receipt, j.At)
 	switch {
 	case errors.Is(err, ErrNoConsent):
 		logged("disclosure dropped: no consent", j.Subject)

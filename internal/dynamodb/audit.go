@@ -1,7 +1,9 @@
 package dynamodb
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/privacyportal/portal/internal/privacy"
@@ -19,7 +21,7 @@ type auditItem struct {
 
 func newAuditItem(id privacy.SubjectID, a privacy.AuditEntry) auditItem {
 	return auditItem{
-		PK: SubjectPK(id), SK: SortKey(KindAudit, ts(a.At)+"#"+privacy.NewID()[:6]),
+		PK: SubjectPK(id), SK: SortKey(KindAudit, ts(a.At)+"#"+cmp.Or(a.ID, privacy.NewID()[:6])),
 		At: ts(a.At), Action: a.Action, Fields: a.Fields,
 	}
 }
@@ -28,13 +30,14 @@ func (it auditItem) entry() privacy.AuditEntry {
 	return privacy.AuditEntry{At: parseTS(it.At), Action: it.Action, Fields: it.Fields}
 }
 
-// AddAudit adds an entry to a live account's audit trail.
+// AddAudit adds an entry to a live account's audit trail; an entry with an ID that is there
+// already is privacy.ErrStale.
 func (st *Store) AddAudit(ctx context.Context, id privacy.SubjectID, e privacy.AuditEntry) error {
 	t := st.txn()
 	t.accountLive(id)
-	t.put(newAuditItem(id, e))
+	t.putIf(newAuditItem(id, e), "attribute_not_exists(PK)", nil, privacy.ErrStale)
 	if err := st.commit(ctx, t); err != nil {
-		if privacy.ErrorCode(err) == privacy.NotFound {
+		if privacy.ErrorCode(err) == privacy.NotFound || errors.Is(err, privacy.ErrStale) {
 			return err
 		}
 		return fmt.Errorf("add audit: %w", err)

@@ -80,8 +80,9 @@ func (t *txn) accountLive(id privacy.SubjectID) {
 	}}, errNoAccount)
 }
 
-// AppendConsents adds entries to a live account's ledger in one transaction; entries are never
-// overwritten (a sort key already taken fails the write, and it is tried again).
+// AppendConsents adds entries to a live account's ledger in one transaction. Entries are never
+// overwritten: a sort key already taken (the same purpose at the same nanosecond) fails the
+// write with privacy.ErrChanged, and nothing is written.
 func (st *Store) AppendConsents(ctx context.Context, id privacy.SubjectID, entries []privacy.ConsentEntry) error {
 	t := st.txn()
 	t.accountLive(id)

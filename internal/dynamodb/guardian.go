@@ -113,7 +113,7 @@ func (st *Store) ConfirmGuardian(ctx context.Context, id privacy.SubjectID, toke
 	t := st.txn()
 	t.decide(id, tokenHash, privacy.GuardianConfirmed)
 	t.settle(id, "guardianConfirmed", "emailVerified", emailVerified, status)
-	t.put(newConsentItem(id, consent, 0))
+	t.putIf(newConsentItem(id, consent, 0), "attribute_not_exists(PK)", nil, privacy.ErrChanged) // never overwrite a ledger entry
 	t.put(newAuditItem(id, audit))
 	return st.commit(ctx, t)
 }

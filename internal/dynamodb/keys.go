@@ -73,7 +73,15 @@ func SortKey(k Kind, suffix string) string {
 // prefix is the first sort key of a kind with several items: "<KIND>#".
 func prefix(k Kind) string { return string(k) + "#" }
 
-func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// timestampLayout is RFC 3339 in UTC with nanoseconds always written out: fixed width, so that
+// sort keys built from times sort by time (RFC3339Nano drops trailing zeros, which puts
+// "…:05Z" after "…:05.5Z").
+const timestampLayout = "2006-01-02T15:04:05.000000000Z"
+
+// Timestamp is how the table writes a time, in attributes and in sort keys.
+func Timestamp(t time.Time) string { return t.UTC().Format(timestampLayout) }
+
+func ts(t time.Time) string { return Timestamp(t) }
 
 func parseTS(s string) time.Time {
 	t, _ := time.Parse(time.RFC3339Nano, s)

@@ -127,7 +127,7 @@ func (st *Store) Update(ctx context.Context, id privacy.SubjectID, c privacy.Acc
 		t.del(pk, SortKey(KindOptional, field), "", nil, nil)
 	}
 	for i, e := range c.Consents {
-		t.put(newConsentItem(id, e, i))
+		t.putIf(newConsentItem(id, e, i), "attribute_not_exists(PK)", nil, privacy.ErrChanged) // never overwrite a ledger entry
 	}
 	if c.Verification != nil {
 		t.put(newVerificationItem(id, *c.Verification))

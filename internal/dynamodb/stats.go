@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -12,14 +13,22 @@ import (
 // holds nothing about any visitor: no subject, address, agent or time finer than the day.
 func statsPK(day string) string { return "STATS#pageviews#" + day }
 
-// CountPageView adds one view of a path on a day (UTC, 2006-01-02).
+// StatsKeptFor is how long a day's page views are kept: long enough to compare a year.
+const StatsKeptFor = 400 * 24 * time.Hour
+
+// CountPageView adds one view of a path on a day (UTC, 2006-01-02). The counter expires
+// StatsKeptFor after its day.
 func (st *Store) CountPageView(ctx context.Context, day, path string) error {
-	_, err := st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
+	d, err := time.Parse("2006-01-02", day)
+	if err != nil {
+		return fmt.Errorf("count page view: day %q: %w", day, err)
+	}
+	_, err = st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
 		TableName:                 &st.Table,
 		Key:                       key(statsPK(day), "PATH#"+path),
-		UpdateExpression:          aws.String("ADD #views :one"),
+		UpdateExpression:          aws.String("ADD #views :one SET expiresAt = :exp"),
 		ExpressionAttributeNames:  map[string]string{"#views": "views"},
-		ExpressionAttributeValues: Item{":one": n(1)},
+		ExpressionAttributeValues: Item{":one": n(1), ":exp": n(d.Add(StatsKeptFor).Unix())},
 	})
 	if err != nil {
 		return fmt.Errorf("count page view: %w", err)

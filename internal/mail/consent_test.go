@@ -58,8 +58,13 @@ func TestP19_MarketingMailCarriesOneClickUnsubscribe(t *testing.T) {
 					t.Errorf("%s = %q, want [%q]", name, got, value)
 				}
 			}
-			// The reader sees why they get it and how to stop it, in both parts.
+			// P08: SES's click tracking leaves the unsubscribe link alone (its token is not
+			// for a tracking domain, and it must work without one).
 			d := fullData()
+			if !strings.Contains(html.UnescapeString(r.HTML), `<a ses:no-track href="`+d.UnsubscribeLink+`"`) {
+				t.Errorf("the unsubscribe link is not marked ses:no-track:\n%s", r.HTML)
+			}
+			// The reader sees why they get it and how to stop it, in both parts.
 			for _, part := range []string{r.Text, html.UnescapeString(r.HTML)} {
 				for _, s := range []string{d.UnsubscribeLink, d.PreferencesLink, map[string]string{"en": "because you agreed to receive marketing mail", "zh-CN": "是因为您同意接收"}[tc.locale]} {
 					if !strings.Contains(part, s) {

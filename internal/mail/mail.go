@@ -138,6 +138,9 @@ type Message struct {
 	// templates add no pixel and rewrite no link either way; package ses picks the SES
 	// configuration set that does, or the one that does not.
 	Tracked bool
+	// Campaign names the campaign a marketing mail belongs to; package ses tags the message
+	// with it, so the tracked configuration set's open and click counts are per campaign.
+	Campaign string
 	// Attachments are attached as given, after the receipt of a ConsentReceipt mail.
 	Attachments []Attachment
 }

@@ -67,6 +67,8 @@ type AuditEntry struct {
 	At     time.Time
 	Action string
 	Fields []string
+	// ID, when set, names the entry so that writing it twice (a retried job) writes it once.
+	ID string
 }
 
 // Account is who a registered subject is and where their account stands: the one item every

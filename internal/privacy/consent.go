@@ -200,23 +200,37 @@ func SignalWithdrawals(ledger []ConsentEntry, signals []Source, policy PolicyRef
 	return out
 }
 
-// Changes turns a person's choices (purpose ID -> granted) into the ledger entries that change
-// something, in catalogue order. An unknown purpose or an essential one is an error naming the
-// field; a choice that matches the current state writes nothing.
-func Changes(ledger []ConsentEntry, choices map[string]bool, src Source, signals []Source, policy PolicyRef, at time.Time) ([]ConsentEntry, error) {
+// ValidateChoices checks a person's choices (purpose ID -> granted) before anything is read or
+// written: every purpose must be in the catalogue and not essential, and the cookie banner
+// (SourceBanner) decides only the analytics purposes it offers.
+func ValidateChoices(choices map[string]bool, src Source) error {
+	if len(choices) == 0 {
+		return FieldError("choices", "names no purpose")
+	}
 	cat := Catalogue()
 	for id := range choices {
 		p, ok := cat.Purpose(id)
 		switch {
 		case !ok:
-			return nil, FieldError("choices", "names %q, which is not a purpose of this portal", id)
+			return FieldError("choices", "names %q, which is not a purpose of this portal", id)
 		case p.Essential:
-			return nil, FieldError("choices", "%q is essential to the service and cannot be withdrawn; cancel the account instead", id)
+			return FieldError("choices", "%q is essential to the service and cannot be withdrawn; cancel the account instead", id)
+		case src == SourceBanner && p.Category != CategoryAnalytics:
+			return FieldError("choices", "%q is not decided in the cookie banner; use the consent centre", id)
 		}
+	}
+	return nil
+}
+
+// Changes turns a person's choices (checked by ValidateChoices) into the ledger entries that
+// change something, in catalogue order: a choice that matches the current state writes nothing.
+func Changes(ledger []ConsentEntry, choices map[string]bool, src Source, signals []Source, policy PolicyRef, at time.Time) ([]ConsentEntry, error) {
+	if err := ValidateChoices(choices, src); err != nil {
+		return nil, err
 	}
 	state := ConsentState(ledger)
 	var out []ConsentEntry
-	for _, p := range cat.Purposes {
+	for _, p := range Catalogue().Purposes {
 		want, ok := choices[p.ID]
 		if !ok || want == state[p.ID] {
 			continue
@@ -229,6 +243,21 @@ func Changes(ledger []ConsentEntry, choices map[string]bool, src Source, signals
 		out = append(out, e)
 	}
 	return out, nil
+}
+
+// AllowedUnder is Allowed for a request that carries privacy signals: with a signal on, a
+// purpose the signals opt out of is allowed only by a grant the person made with that signal
+// on (an explicit choice, which P09 honours).
+func AllowedUnder(ledger []ConsentEntry, purpose string, signals []Source) bool {
+	if !Allowed(ledger, purpose) {
+		return false
+	}
+	p, _ := Catalogue().Purpose(purpose)
+	if len(signals) == 0 || !p.SignalOptOut() {
+		return true
+	}
+	e := latest(ledger)[purpose]
+	return slices.ContainsFunc(signals, func(s Source) bool { return slices.Contains(e.Signals, s) })
 }
 
 // ValidateOptional checks optional field values and the consents that come with them:

@@ -52,15 +52,24 @@ func (o *Objects) Get(ctx context.Context, key string) ([]byte, error) {
 	return b, nil
 }
 
-// PutObjectAPI is the part of the S3 client Outbox uses.
-type PutObjectAPI interface {
+// OutboxAPI is the part of the S3 client Outbox uses.
+type OutboxAPI interface {
 	PutObject(ctx context.Context, in *awss3.PutObjectInput, optFns ...func(*awss3.Options)) (*awss3.PutObjectOutput, error)
+	DeleteObject(ctx context.Context, in *awss3.DeleteObjectInput, optFns ...func(*awss3.Options)) (*awss3.DeleteObjectOutput, error)
 }
 
 // Outbox writes objects to one bucket: where recipients collect what is disclosed to them.
 type Outbox struct {
-	Client PutObjectAPI
+	Client OutboxAPI
 	Bucket string
+}
+
+// Delete removes the object at key; one that is not there (collected) is no error.
+func (o *Outbox) Delete(ctx context.Context, key string) error {
+	if _, err := o.Client.DeleteObject(ctx, &awss3.DeleteObjectInput{Bucket: &o.Bucket, Key: &key}); err != nil {
+		return fmt.Errorf("delete s3 object: %w", err)
+	}
+	return nil
 }
 
 // Put writes one JSON object at key.

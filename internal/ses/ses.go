@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	netmail "net/mail"
+	"regexp"
 	"strings"
 	"time"
 
@@ -97,6 +98,9 @@ func (s *Sender) Send(ctx context.Context, m mail.Message) error {
 	if configSet != "" {
 		in.ConfigurationSetName = aws.String(configSet)
 	}
+	if m.Campaign != "" && campaignTag.MatchString(m.Campaign) {
+		in.Tags = []types.MessageTag{{Name: aws.String("campaign"), Value: aws.String(m.Campaign)}}
+	}
 	if _, err := s.Client.SendRawEmail(ctx, in); err != nil {
 		return &sendError{
 			msg: fmt.Sprintf("send %s mail: %s", m.Kind, redact(err.Error(), m.To, to.Address)),
@@ -143,3 +147,6 @@ func redact(s string, secrets ...string) string {
 	}
 	return s
 }
+
+// campaignTag is what SES accepts as a message tag's value.
+var campaignTag = regexp.MustCompile(`^[A-Za-z0-9_.-]{1,256}$`)

@@ -44,7 +44,8 @@ type Accounts struct {
 	// the services whose routes it serves.
 	Handler *account.Handler
 
-	site    *s3.Objects
+	// Site reads the published site (versions.json, portal.json, pages.json).
+	Site    *s3.Objects
 	siteEnv string
 	mu      sync.Mutex
 	ready   bool
@@ -94,7 +95,7 @@ func NewAccounts(ctx context.Context) (*Accounts, error) {
 		},
 		Store:   store,
 		Handler: &account.Handler{Guard: web.Guard{SiteURL: siteURL, BehindCloudFront: behindCloudFront}},
-		site:    site,
+		Site:    site,
 		siteEnv: siteURL,
 	}, nil
 }
@@ -112,7 +113,7 @@ func (a *Accounts) Ready(ctx context.Context) error {
 	if err := a.Env.Keys.Ready(ctx); err != nil {
 		return err
 	}
-	url, err := awsenv.SiteURL(ctx, a.siteEnv, a.site)
+	url, err := awsenv.SiteURL(ctx, a.siteEnv, a.Site)
 	if err != nil {
 		return err
 	}

@@ -22,7 +22,7 @@
   var granted = {}; // purpose id -> granted, as the API last said
 
   var SOURCES = {
-    registration: "jsSourceRegistration", form: "jsSourceForm", banner: "jsSourceBanner", gpc: "jsSourceGpc", dnt: "jsSourceDnt",
+    register: "jsSourceRegistration", form: "jsSourceForm", banner: "jsSourceBanner", gpc: "jsSourceGpc", dnt: "jsSourceDnt",
     unsubscribe: "jsSourceUnsubscribe", account: "jsSourceAccount", guardian: "jsSourceGuardian", policy: "jsSourcePolicy"
   };
   var ACTIONS = { grant: "jsLedgerGrant", withdraw: "jsLedgerWithdraw", accept: "jsLedgerAccept" };

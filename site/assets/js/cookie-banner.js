@@ -13,7 +13,7 @@
      browsers alike, until a choice is stored; while it is, <html> has class show--consent.
    - The choice cookie (data-cookie, cc_cookie) keeps the format CookieConsent wrote, which
      internal/consent reads: URL-encoded JSON {"categories": ["necessary", <analytics>?],
-     "revision": 0, "data": {"signal": ...}, "consentTimestamp", "consentId", "services",
+     "revision": 0, "data": {"signal": ...}, "consentTimestamp", "services",
      "languageCode", "lastConsentTimestamp", "expirationTime"}; Path=/, SameSite=Strict, Secure
      over HTTPS, data-days days from the last choice. Host-only: a copy CookieConsent set with
      Domain= (it did when the host name has a dot) is deleted when the choice is written, as the
@@ -27,8 +27,8 @@
    - With analytics on, js/analytics.js (data-script) is loaded, once per page: it counts the
      page view.
    - A choice the visitor makes (banner or preferences) goes to their consent ledger when they are
-     signed in: GET /api/account answers 200, then PUT /api/consent {"choices": {<analytics>:
-     bool}, "source": "banner"}; only a first choice or a change, as CookieConsent did. Nothing is
+     signed in: PUT /api/consent {"choices": {<analytics>: bool}, "source": "banner"} (a
+     visitor who is not gets a 401 and the cookie alone holds the choice); only a first choice or a change, as CookieConsent did. Nothing is
      sent on page loads without a choice.
    - Focus: the preferences are a modal <dialog> (showModal keeps focus in it, Escape closes it
      and focus returns to the button that opened it). When a choice hides the banner while focus
@@ -94,12 +94,6 @@
     }
   }
 
-  function uuid() {
-    return "10000000-1000-4000-8000-100000000000".replace(/[018]/g, function (c) {
-      return (c ^ (crypto.getRandomValues(new Uint8Array(1))[0] & (15 >> (c / 4)))).toString(16);
-    });
-  }
-
   function analyticsOn() {
     return !!state && state.categories.indexOf(ANALYTICS) >= 0;
   }
@@ -119,7 +113,6 @@
       revision: REVISION,
       data: { signal: SIGNAL },
       consentTimestamp: prev.consentTimestamp || now.toISOString(),
-      consentId: prev.consentId || uuid(),
       services: services,
       languageCode: LANG,
       lastConsentTimestamp: now.toISOString(),
@@ -165,19 +158,16 @@
     });
   }
 
-  // toLedger records the visitor's choice in their consent ledger when they are signed in.
+  // toLedger records the visitor's choice in their consent ledger when they are signed in:
+  // the PUT answers 401 to a visitor who is not, and the cookie alone holds the choice. (No
+  // read of the account first: the banner has no use for what it holds.)
   function toLedger(on) {
     if (!window.fetch) {
       return;
     }
-    send("GET", "/api/account").then(function (status) {
-      if (status !== 200) {
-        return null; // signed out (401) or unreachable: the cookie holds the choice
-      }
-      var choices = {};
-      choices[ANALYTICS] = on;
-      return send("PUT", "/api/consent", { choices: choices, source: "banner" });
-    });
+    var choices = {};
+    choices[ANALYTICS] = on;
+    send("PUT", "/api/consent", { choices: choices, source: "banner" });
   }
 
   // ---- the banner and the preferences ----
