@@ -28,44 +28,13 @@
   var ACTIONS = { grant: "jsLedgerGrant", withdraw: "jsLedgerWithdraw", accept: "jsLedgerAccept" };
   var PURPOSE_SIGNALS = { gpc: "jsSignalPurposeGpc", dnt: "jsSignalPurposeDnt" };
 
-  var dateFormat = null;
-  try {
-    dateFormat = new Intl.DateTimeFormat(P.locale(), { dateStyle: "medium", timeStyle: "short" });
-  } catch (e) {
-    dateFormat = null;
-  }
+  // ---- small DOM helpers (form.js) ----
 
-  // ---- small DOM helpers ----
-
-  function el(tag, text, className) {
-    var e = document.createElement(tag);
-    if (text != null) {
-      e.textContent = text;
-    }
-    if (className) {
-      e.className = className;
-    }
-    return e;
-  }
-
-  function timeEl(iso) {
-    if (!iso) {
-      return document.createTextNode("");
-    }
-    var t = el("time");
-    t.dateTime = iso;
-    var d = new Date(iso);
-    t.textContent = dateFormat && !isNaN(d.getTime()) ? dateFormat.format(d) : String(iso);
-    return t;
-  }
+  var el = P.el;
+  var timeEl = P.timeEl;
 
   function policyLink(version) {
-    if (!version) {
-      return document.createTextNode("");
-    }
-    var a = el("a", String(version));
-    a.href = policyBase + encodeURIComponent(String(version)) + "/";
-    return a;
+    return P.policyLink(policyBase, version);
   }
 
   // named returns the UI string table[value] (or prefix + value), or the value itself as code.

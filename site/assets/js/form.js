@@ -5,7 +5,9 @@
    - checks before sending: required and malformed fields, optional fields without their consent,
      6-digit codes, new passwords' length; optionalFields() finds the catalogue's optional fields
      in a form; passwordToggle() wires a "Show password" box;
-   - onSubmit()/runBusy(): one submission at a time, the form marked busy meanwhile.
+   - onSubmit()/runBusy(): one submission at a time, the form marked busy meanwhile;
+   - el(), timeEl(), policyLink(): the small DOM helpers of the pages that show records (the
+     account page's history, the consent centre's ledger).
    The pages' buttons are disabled in the HTML (the API takes JSON only, which no plain form can
    send); this script enables them once every deferred script has run. */
 (function () {
@@ -341,6 +343,51 @@
     });
   });
 
+  // ---- showing records ----
+
+  var dateFormat = null;
+  try {
+    dateFormat = new Intl.DateTimeFormat(P.locale(), { dateStyle: "medium", timeStyle: "short" });
+  } catch (e) {
+    dateFormat = null;
+  }
+
+  function el(tag, text, className) {
+    var e = document.createElement(tag);
+    if (text != null) {
+      e.textContent = text;
+    }
+    if (className) {
+      e.className = className;
+    }
+    return e;
+  }
+
+  // timeEl is a <time> for an ISO date, written in the page's language.
+  function timeEl(iso) {
+    if (!iso) {
+      return document.createTextNode("");
+    }
+    var t = el("time");
+    t.dateTime = iso;
+    var d = new Date(iso);
+    t.textContent = dateFormat && !isNaN(d.getTime()) ? dateFormat.format(d) : String(iso);
+    return t;
+  }
+
+  // policyLink links a policy version's page under base ("/policy/" or "/zh/policy/").
+  function policyLink(base, version) {
+    if (!version) {
+      return document.createTextNode("");
+    }
+    var a = el("a", String(version));
+    a.href = base + encodeURIComponent(String(version)) + "/";
+    return a;
+  }
+
+  P.el = el;
+  P.timeEl = timeEl;
+  P.policyLink = policyLink;
   P.setStatus = setStatus;
   P.markInvalid = markInvalid;
   P.clearErrors = clearErrors;
