@@ -375,7 +375,10 @@ func Render(op Operator, m Message) (Rendered, error) {
 }
 
 // languageTag is the shape of a BCP 47 tag, loosely (underscores are forgiven).
-var languageTag = regexp.MustCompile(`^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$`)
+// It is compiled at first use, not in every cold start of the functions that send mail.
+var languageTag = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^[A-Za-z]{1,8}([-_][A-Za-z0-9]{1,8})*$`)
+})
 
 // matchLocale picks the mail locale for a language tag: Simplified Chinese for the tags that
 // mean it, English for every other well-formed tag, including the empty one.
@@ -383,7 +386,7 @@ func matchLocale(tag string) (string, error) {
 	if tag == "" {
 		return English, nil
 	}
-	if !languageTag.MatchString(tag) {
+	if !languageTag().MatchString(tag) {
 		return "", errors.New("mail: malformed locale tag")
 	}
 	switch strings.ToLower(strings.ReplaceAll(tag, "_", "-")) {

@@ -12,7 +12,6 @@ import (
 	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -160,11 +159,23 @@ func buildAlternative(text, html string) ([]byte, string, error) {
 	return body.Bytes(), mw.Boundary(), nil
 }
 
-// fileName is what an attachment may be called: nothing a mail client could take for a path,
-// a hidden file or an encoded word, and nothing that needs quoting in a MIME parameter.
-var fileName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+// validFileName reports whether name is a safe attachment file name: a letter or digit, then
+// up to 127 letters, digits, '.', '_' and '-'.
+func validFileName(name string) bool {
+	if name == "" || len(name) > 128 || !isAlnum(name[0]) {
+		return false
+	}
+	for _, c := range []byte(name) {
+		if !isAlnum(c) && c != '.' && c != '_' && c != '-' {
+			return false
+		}
+	}
+	return true
+}
 
-func validFileName(name string) bool { return fileName.MatchString(name) }
+func isAlnum(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
 
 // checkAttachments checks what BuildRaw asks of attachments. Its errors number an attachment
 // rather than name it.

@@ -110,7 +110,13 @@ type OptionalField struct {
 	re *regexp.Regexp
 }
 
-var versionRE = regexp.MustCompile(`^[0-9]+\.[0-9]+$`)
+// isVersion reports whether s is a policy version: digits, a dot, digits.
+func isVersion(s string) bool {
+	major, minor, ok := strings.Cut(s, ".")
+	return ok && isDigits(major) && isDigits(minor)
+}
+
+func isDigits(s string) bool { return s != "" && strings.Trim(s, "0123456789") == "" }
 
 // Catalog is the catalogue of purposes and optional fields, in display order.
 type Catalog struct {
@@ -161,7 +167,7 @@ func ParseCatalog(data []byte) (*Catalog, error) {
 			return nil, fmt.Errorf("catalogue: purpose %s has legal basis %q", p.ID, p.LegalBasis)
 		case p.Essential != (p.LegalBasis == BasisContract):
 			return nil, fmt.Errorf("catalogue: purpose %s: essential purposes rest on the contract, all others on consent", p.ID)
-		case !versionRE.MatchString(p.Since):
+		case !isVersion(p.Since):
 			return nil, fmt.Errorf("catalogue: purpose %s: since %q is not a policy version", p.ID, p.Since)
 		}
 		if err := complete("purpose "+p.ID+" name", p.Name); err != nil {

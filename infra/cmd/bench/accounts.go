@@ -138,44 +138,53 @@ func signIn(ctx context.Context, c *localcloud.Cloud, i int) error {
 	return post(ctx, c.URL+"/api/session", i, map[string]string{"login": signInLogin(i), "password": benchPassword}, http.StatusOK)
 }
 
-// consentCookie is the session of the account whose consents the consent round trip changes.
-var consentCookie string
+// consentPool is how many accounts the consent round trip rotates over: each may make
+// consent.ChangesPerAccount changes an hour.
+const consentPool = 10
 
-// consentAccount registers, verifies and signs in one account for the consent round trip.
-func consentAccount(ctx context.Context, c *localcloud.Cloud) error {
-	email := fmt.Sprintf("consent-%d@example.com", benchRun)
-	if err := post(ctx, c.URL+"/api/register", 200000, map[string]string{
-		"name": "Bench Person", "email": email, "username": fmt.Sprintf("c%d", benchRun%1_000_000), "password": benchPassword, "ageGroup": "14+",
-	}, http.StatusAccepted); err != nil {
-		return err
-	}
-	code, err := mailedCode(ctx, c.MailboxURL, email)
-	if err != nil {
-		return err
-	}
-	if err := post(ctx, c.URL+"/api/verify", 200000, map[string]string{"email": email, "code": code, "password": benchPassword}, http.StatusOK); err != nil {
-		return err
-	}
-	resp, err := send(ctx, http.MethodPost, c.URL+"/api/session", 200000, map[string]string{"login": email, "password": benchPassword}, "")
-	if err != nil {
-		return err
-	}
-	for _, ck := range resp.Cookies() {
-		if ck.Name == "__Host-session" {
-			consentCookie = ck.Value
+// consentCookies are the sessions of the accounts whose consents the round trip changes.
+var consentCookies []string
+
+// consentAccounts registers, verifies and signs in the accounts of the consent round trip.
+func consentAccounts(ctx context.Context, c *localcloud.Cloud) error {
+	for i := range consentPool {
+		email := fmt.Sprintf("consent-%d-%d@example.com", benchRun, i)
+		if err := post(ctx, c.URL+"/api/register", 200000+i, map[string]string{
+			"name": "Bench Person", "email": email, "username": fmt.Sprintf("c%d-%d", benchRun%1_000_000, i), "password": benchPassword, "ageGroup": "14+",
+		}, http.StatusAccepted); err != nil {
+			return err
 		}
-	}
-	if consentCookie == "" {
-		return fmt.Errorf("sign in for the consent round trip: no session cookie (%d)", resp.StatusCode)
+		code, err := mailedCode(ctx, c.MailboxURL, email)
+		if err != nil {
+			return err
+		}
+		if err := post(ctx, c.URL+"/api/verify", 200000+i, map[string]string{"email": email, "code": code, "password": benchPassword}, http.StatusOK); err != nil {
+			return err
+		}
+		resp, err := send(ctx, http.MethodPost, c.URL+"/api/session", 200000+i, map[string]string{"login": email, "password": benchPassword}, "")
+		if err != nil {
+			return err
+		}
+		cookie := ""
+		for _, ck := range resp.Cookies() {
+			if ck.Name == "__Host-session" {
+				cookie = ck.Value
+			}
+		}
+		if cookie == "" {
+			return fmt.Errorf("sign in for the consent round trip: no session cookie (%d)", resp.StatusCode)
+		}
+		consentCookies = append(consentCookies, cookie)
 	}
 	return nil
 }
 
-// putConsent changes one consent (marketing, on and off in turn): a real ledger write with its
-// receipt job, each time.
+// putConsent changes one consent (marketing, on and off in turn for each account): a real
+// ledger write with its receipt job, each time.
 func putConsent(ctx context.Context, c *localcloud.Cloud, i int) error {
-	resp, err := send(ctx, http.MethodPut, c.URL+"/api/consent", 200000,
-		map[string]any{"choices": map[string]bool{"marketing": i%2 == 0}, "source": "form"}, "__Host-session="+consentCookie)
+	n := i % consentPool
+	resp, err := send(ctx, http.MethodPut, c.URL+"/api/consent", 200000+n,
+		map[string]any{"choices": map[string]bool{"marketing": (i/consentPool)%2 == 0}, "source": "form"}, "__Host-session="+consentCookies[n])
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,7 @@ var roundTrips = []roundTrip{
 	{name: "signin", call: signIn, floorName: "DynamoDB PutItem", floor: putItem, setup: signInAccounts},
 	// A consent change: the session, the account and its ledger read, one transaction (the
 	// account checked live, the entry put) and the receipt handed to the queue.
-	{name: "consent", call: putConsent, floorName: "DynamoDB PutItem", floor: putItem, setup: consentAccount},
+	{name: "consent", call: putConsent, floorName: "DynamoDB PutItem", floor: putItem, setup: consentAccounts},
 }
 
 // versionsKey is what the status function reads (status.VersionsKey, which is internal to
