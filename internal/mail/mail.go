@@ -10,10 +10,12 @@ import (
 	"net/mail"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	texttemplate "text/template"
 	"time"
+	"unicode"
 )
 
 // Kind names one of the portal's mails.
@@ -63,6 +65,37 @@ const (
 	// not them; Operator.Contact when empty), Receipt (the Kantara consent receipt JSON,
 	// attached as consent-receipt-<ReceiptID>.json, application/json).
 	ConsentReceipt Kind = "consent_receipt"
+
+	// RequestCode asks the address named in a data-subject request to prove it wants the
+	// request, with a code. Data: Code, Minutes, RequestType. Like VerifyEmail it carries
+	// nothing the requester typed (no name, no details): the address has not proved it wants
+	// mail from whoever typed it.
+	RequestCode Kind = "request_code"
+	// RequestReceipt confirms a proved request (promise P23). Data: Name (may be empty),
+	// RequestType, RequestID, Received and Due (shown as dates in UTC), Link (the request's
+	// status page), Contact, Repeat (adds that a request repeated beyond what is reasonable may
+	// cost a fee or be declined, and that the reader is told before either).
+	RequestReceipt Kind = "request_receipt"
+	// RequestUpdate tells the requester that their request moved on. Data: Name, RequestType,
+	// RequestID, Status, Link (the status page), Outcome (plain text, may be empty), Contact.
+	// In progress it also needs Due. Refused it also needs RefusalGround, RefusalReason and
+	// ComplaintLink, and says how to complain; completed it offers ComplaintLink when given.
+	RequestUpdate Kind = "request_update"
+	// ExportReady gives the requester the single-use link to their copy (promise P21). Data:
+	// Name, Link (shown in full), Days (how long the link works), RequestsLink (where to ask
+	// for a new copy), Contact.
+	ExportReady Kind = "export_ready"
+	// ExportShareConfirm asks the requester of a copy to confirm sending it to the third
+	// party they named. Data: Name, ThirdParty (the address they named), Link (the
+	// confirmation link), Contact.
+	ExportShareConfirm Kind = "export_share_confirm"
+	// ExportThirdParty gives the third party a requester named its own single-use link to the
+	// copy. Data: RequesterName (the requester's name; never in the subject), Link, Days,
+	// Contact.
+	ExportThirdParty Kind = "export_third_party"
+	// OperatorDigest lists, for the operator's privacy contact, the requests whose due dates
+	// are near or past. Data: Requests (IDs, types and dates only: no names, no addresses).
+	OperatorDigest Kind = "operator_digest"
 )
 
 // Locales the portal writes mail in (the values of privacy.LocaleEnglish and
@@ -97,6 +130,52 @@ type Data struct {
 	At time.Time
 	// Receipt is the receipt as Kantara Consent Receipt JSON.
 	Receipt []byte
+
+	// RequestType is a data-subject request's type, one of the values of privacy.RequestType
+	// (access, correction, deletion, copy, withdrawal, cancellation, explanation, complaint,
+	// contact); the mail shows its name in the reader's language.
+	RequestType string
+	// RequestID is the request's ID, shown for reference.
+	RequestID string
+	// Received is when the request was received; Due is when it must be answered. Both are
+	// shown as dates, in UTC.
+	Received, Due time.Time
+	// Repeat marks a request of a type the requester asked for again beyond what is free
+	// (promise P23).
+	Repeat bool
+	// Status is where a request stands in an update: in_progress, completed or refused.
+	Status string
+	// Outcome is the answer to a request, plain text: paragraphs are separated by blank lines,
+	// and escaped in the HTML part.
+	Outcome string
+	// RefusalGround is why a request was refused, one of the values of privacy.RefusalGround;
+	// the mail shows the privacy policy's words for it. RefusalReason explains it, plain text
+	// like Outcome.
+	RefusalGround, RefusalReason string
+	// ComplaintLink is the request page, set to file a complaint about the request.
+	ComplaintLink string
+	// RequestsLink is the request page, where a person asks for a new copy of their data.
+	RequestsLink string
+	// ThirdParty is the address a requester named to receive a copy of their data.
+	ThirdParty string
+	// RequesterName is the name of the person whose copy a third party is sent.
+	RequesterName string
+	// Requests are the requests an operator's digest lists, in the order given.
+	Requests []DueRequest
+}
+
+// DueRequest is one request in the operator's digest. It holds no name and no address: the
+// digest goes to a mailbox that more people may read than need to.
+type DueRequest struct {
+	// ID is the request's ID (what portalctl show takes); Type is its type, as
+	// Data.RequestType.
+	ID, Type string
+	// Due is when the request must be answered, shown as a date in UTC.
+	Due time.Time
+	// DaysLeft is how many whole days are left until Due (0 on the day).
+	DaysLeft int
+	// Overdue marks a request past its due date; DaysLeft is then not shown.
+	Overdue bool
 }
 
 // Change is one purpose whose consent changed.
@@ -159,6 +238,9 @@ var needs = map[Kind]struct {
 	code, link, signIn, child, minutes, days    bool
 	title, paragraphs, unsubscribe, preferences bool
 	changes, receiptID, at, receipt             bool
+	requestType, requestID, received, due       bool
+	thirdParty, requesterName, requestsLink     bool
+	requests                                    bool
 }{
 	VerifyEmail:       {code: true, link: true, minutes: true},
 	AlreadyRegistered: {signIn: true},
@@ -170,11 +252,36 @@ var needs = map[Kind]struct {
 	PasswordChanged:   {signIn: true},
 	Marketing:         {title: true, paragraphs: true, unsubscribe: true, preferences: true},
 	ConsentReceipt:    {changes: true, receiptID: true, at: true, link: true, receipt: true},
+	RequestCode:       {code: true, minutes: true, requestType: true},
+	RequestReceipt:    {requestType: true, requestID: true, received: true, due: true, link: true},
+	// Also Status, and what Status asks for: see checkUpdate.
+	RequestUpdate:      {requestType: true, requestID: true, link: true},
+	ExportReady:        {link: true, days: true, requestsLink: true},
+	ExportShareConfirm: {thirdParty: true, link: true},
+	ExportThirdParty:   {requesterName: true, link: true, days: true},
+	OperatorDigest:     {requests: true},
 }
+
+// The values Data.RequestType, Data.Status and Data.RefusalGround may take (those of
+// privacy.RequestType, privacy.RequestStatus and privacy.RefusalGround, which this package
+// does not import). The templates name each in both languages; TestRenderRequestNames checks
+// that none is missing.
+var (
+	requestTypes   = []string{"access", "correction", "deletion", "copy", "withdrawal", "cancellation", "explanation", "complaint", "contact"}
+	updateStatuses = []string{"in_progress", "completed", "refused"}
+	refusalGrounds = []string{
+		"national_security", "public_interest", "criminal_proceedings", "abuse_of_rights", "harms_others",
+		"unreasonably_repeated", "technically_impractical", "risks_others_rights",
+	}
+)
 
 // Kinds returns every kind of mail, for callers (and tests) that go through them all.
 func Kinds() []Kind {
-	return []Kind{VerifyEmail, AlreadyRegistered, GuardianConsent, GuardianDecision, EmailChangeVerify, EmailChangeNotice, PasswordReset, PasswordChanged, Marketing, ConsentReceipt}
+	return []Kind{
+		VerifyEmail, AlreadyRegistered, GuardianConsent, GuardianDecision, EmailChangeVerify, EmailChangeNotice,
+		PasswordReset, PasswordChanged, Marketing, ConsentReceipt,
+		RequestCode, RequestReceipt, RequestUpdate, ExportReady, ExportShareConfirm, ExportThirdParty, OperatorDigest,
+	}
 }
 
 //go:embed templates/*.tmpl
@@ -187,17 +294,21 @@ type localeTemplates struct {
 	html *htmltemplate.Template
 }
 
-// locales parses the templates on first use, not at init: ~1.3 ms that functions which never
+// locales parses the templates on first use, not at init: ~2.4 ms that functions which never
 // send mail (or not in this invoke) should not add to their cold start. A missing template
 // still fails at once, on the first mail, and in the tests.
 var locales = sync.OnceValue(parseTemplates)
 
 func parseTemplates() map[string]localeTemplates {
 	locales := map[string]localeTemplates{}
-	funcs := htmltemplate.FuncMap{"contactHref": contactHref, "utc": utc}
 	for _, loc := range []string{English, Chinese} {
-		t := texttemplate.Must(texttemplate.New("").Funcs(texttemplate.FuncMap{"utc": utc}).ParseFS(templateFS, "templates/"+loc+".txt.tmpl"))
-		h := htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html.tmpl", "templates/"+loc+".html.tmpl"))
+		// The names file (request types, statuses, refusal grounds) is plain text that both
+		// parts share; html/template escapes data, never a template's own text.
+		names := "templates/" + loc + ".names.tmpl"
+		date := func(t time.Time) string { return t.UTC().Format(dateLayouts[loc]) }
+		t := texttemplate.Must(texttemplate.New("").Funcs(texttemplate.FuncMap{"utc": utc, "date": date}).ParseFS(templateFS, "templates/"+loc+".txt.tmpl", names))
+		funcs := htmltemplate.FuncMap{"contactHref": contactHref, "utc": utc, "date": date, "lines": lines}
+		h := htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html.tmpl", "templates/"+loc+".html.tmpl", names))
 		for _, k := range Kinds() {
 			for _, name := range []string{string(k) + ".subject", string(k) + ".text"} {
 				if t.Lookup(name) == nil {
@@ -226,6 +337,11 @@ type view struct {
 	Marketing bool
 	// Content is the body of the HTML layout, already escaped by html/template.
 	Content htmltemplate.HTML
+	// Outcome and Reason are Data.Outcome and Data.RefusalReason cut into paragraphs, each
+	// with "\n" between its lines.
+	Outcome, Reason []string
+	// Overdue counts the digest's overdue requests.
+	Overdue int
 }
 
 // Render renders m in its locale. Locales "zh", "zh-CN" (in any case, with "-" or "_") and
@@ -266,12 +382,31 @@ func Render(op Operator, m Message) (Rendered, error) {
 		{"ReceiptID", need.receiptID, d.ReceiptID == ""},
 		{"At", need.at, d.At.IsZero()},
 		{"Receipt", need.receipt, len(d.Receipt) == 0},
+		{"RequestType", need.requestType, d.RequestType == ""},
+		{"RequestID", need.requestID, strings.TrimSpace(d.RequestID) == ""},
+		{"Received", need.received, d.Received.IsZero()},
+		{"Due", need.due, d.Due.IsZero()},
+		{"ThirdParty", need.thirdParty, strings.TrimSpace(d.ThirdParty) == ""},
+		{"RequesterName", need.requesterName, strings.TrimSpace(d.RequesterName) == ""},
+		{"RequestsLink", need.requestsLink, d.RequestsLink == ""},
+		{"Requests", need.requests, len(d.Requests) == 0},
 	} {
 		if f.need && f.empty {
 			return Rendered{}, fmt.Errorf("mail: %s mail needs Data.%s", m.Kind, f.name)
 		}
 	}
-	for name, link := range map[string]string{"Link": d.Link, "SignInLink": d.SignInLink, "UnsubscribeLink": d.UnsubscribeLink, "PreferencesLink": d.PreferencesLink} {
+	if m.Kind == RequestUpdate {
+		if err := checkUpdate(d); err != nil {
+			return Rendered{}, err
+		}
+	}
+	if err := checkRequestCodes(d); err != nil {
+		return Rendered{}, err
+	}
+	for name, link := range map[string]string{
+		"Link": d.Link, "SignInLink": d.SignInLink, "UnsubscribeLink": d.UnsubscribeLink, "PreferencesLink": d.PreferencesLink,
+		"ComplaintLink": d.ComplaintLink, "RequestsLink": d.RequestsLink,
+	} {
 		if link != "" && !isWebURL(link) {
 			return Rendered{}, fmt.Errorf("mail: Data.%s is not an absolute http(s) URL", name)
 		}
@@ -335,6 +470,12 @@ func Render(op Operator, m Message) (Rendered, error) {
 	if v.Contact == "" {
 		v.Contact = op.Contact
 	}
+	v.Outcome, v.Reason = paragraphs(d.Outcome), paragraphs(d.RefusalReason)
+	for _, r := range d.Requests {
+		if r.Overdue {
+			v.Overdue++
+		}
+	}
 	t := locales()[loc]
 	var b bytes.Buffer
 	if err := t.text.ExecuteTemplate(&b, string(m.Kind)+".subject", v); err != nil {
@@ -373,6 +514,84 @@ func Render(op Operator, m Message) (Rendered, error) {
 		Attachments: attachments,
 	}, nil
 }
+
+// checkUpdate checks what a RequestUpdate needs beyond the fields every one does: a status,
+// a due date while the request is in progress, and a refusal's ground, reason and complaint
+// link.
+func checkUpdate(d Data) error {
+	if d.Status == "" {
+		return errors.New("mail: request_update mail needs Data.Status")
+	}
+	for _, f := range []struct {
+		name  string
+		need  bool
+		empty bool
+	}{
+		{"Due", d.Status == "in_progress", d.Due.IsZero()},
+		{"RefusalGround", d.Status == "refused", d.RefusalGround == ""},
+		{"RefusalReason", d.Status == "refused", strings.TrimSpace(d.RefusalReason) == ""},
+		{"ComplaintLink", d.Status == "refused", d.ComplaintLink == ""},
+	} {
+		if f.need && f.empty {
+			return fmt.Errorf("mail: request_update mail with this status needs Data.%s", f.name)
+		}
+	}
+	return nil
+}
+
+// checkRequestCodes refuses a request type, status or refusal ground the templates cannot
+// name (they would leave a hole), and a digest entry without an ID, a known type or a due
+// date. Its errors do not repeat the values.
+func checkRequestCodes(d Data) error {
+	if d.RequestType != "" && !slices.Contains(requestTypes, d.RequestType) {
+		return errors.New("mail: Data.RequestType is not a known request type")
+	}
+	if d.Status != "" && !slices.Contains(updateStatuses, d.Status) {
+		return errors.New("mail: Data.Status is not in_progress, completed or refused")
+	}
+	if d.RefusalGround != "" && !slices.Contains(refusalGrounds, d.RefusalGround) {
+		return errors.New("mail: Data.RefusalGround is not a known refusal ground")
+	}
+	for i, r := range d.Requests {
+		switch {
+		case strings.TrimSpace(r.ID) == "":
+			return fmt.Errorf("mail: Data.Requests[%d].ID is empty", i)
+		case !slices.Contains(requestTypes, r.Type):
+			return fmt.Errorf("mail: Data.Requests[%d].Type is not a known request type", i)
+		case r.Due.IsZero():
+			return fmt.Errorf("mail: Data.Requests[%d].Due is empty", i)
+		}
+	}
+	return nil
+}
+
+// paragraphs cuts plain text into paragraphs at blank lines, with one kind of line break
+// ("\n", so the text part's CRLFs come out right) and no trailing spaces.
+func paragraphs(s string) []string {
+	s = strings.ReplaceAll(strings.ReplaceAll(s, "\r\n", "\n"), "\r", "\n")
+	var out, cur []string
+	for _, line := range strings.Split(s, "\n") {
+		line = strings.TrimRightFunc(line, unicode.IsSpace)
+		if strings.TrimSpace(line) == "" {
+			if len(cur) > 0 {
+				out = append(out, strings.Join(cur, "\n"))
+				cur = nil
+			}
+			continue
+		}
+		cur = append(cur, line)
+	}
+	if len(cur) > 0 {
+		out = append(out, strings.Join(cur, "\n"))
+	}
+	return out
+}
+
+// lines cuts a paragraph into its lines, for the HTML part's <br>.
+func lines(p string) []string { return strings.Split(p, "\n") }
+
+// dateLayouts show a date as each locale writes it.
+var dateLayouts = map[string]string{English: "2 January 2006", Chinese: "2006年1月2日"}
 
 // languageTag is the shape of a BCP 47 tag, loosely (underscores are forgiven).
 // It is compiled at first use, not in every cold start of the functions that send mail.

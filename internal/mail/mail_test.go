@@ -46,6 +46,25 @@ func fullData() portalmail.Data {
 		ReceiptID:       "cr-7d41e0",
 		At:              time.Date(2027, 3, 3, 9, 30, 59, 0, time.FixedZone("CST", 8*3600)),
 		Receipt:         []byte(`{"version":"KI-CR-v1.1.0","consentReceiptID":"cr-7d41e0"}`),
+
+		RequestType: "copy",
+		RequestID:   "req-8c2f41",
+		// 02:00 in UTC+8 is still the day before in UTC: the mail shows 3 March.
+		Received:      time.Date(2027, 3, 4, 2, 0, 0, 0, time.FixedZone("CST", 8*3600)),
+		Due:           time.Date(2027, 4, 3, 2, 0, 0, 0, time.FixedZone("CST", 8*3600)),
+		Repeat:        true,
+		Status:        "refused",
+		Outcome:       "We looked at every record we keep.\n\nNothing was changed.",
+		RefusalGround: "harms_others",
+		RefusalReason: "The records you asked for are about another person.\nShowing them would harm that person.",
+		ComplaintLink: "https://portal.example/requests/?complain=req-8c2f41",
+		RequestsLink:  "https://portal.example/requests/?type=copy",
+		ThirdParty:    "bank@example.org",
+		RequesterName: "Grace Hopper",
+		Requests: []portalmail.DueRequest{
+			{ID: "dsr-41a7", Type: "deletion", Due: time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC), DaysLeft: 2},
+			{ID: "dsr-93c0", Type: "contact", Due: time.Date(2027, 3, 6, 12, 0, 0, 0, time.UTC), DaysLeft: -2, Overdue: true},
+		},
 	}
 }
 
@@ -75,10 +94,22 @@ var uses = map[portalmail.Kind][]string{
 	// The title is the subject, checked on its own.
 	portalmail.Marketing:      {"Name", "UnsubscribeLink", "PreferencesLink", "Paragraphs"},
 	portalmail.ConsentReceipt: {"Name", "Link", "Contact", "ReceiptID", "At", "Changes"},
+	// The code's mail shows nothing the requester typed.
+	portalmail.RequestCode:    {"Code", "Minutes"},
+	portalmail.RequestReceipt: {"Name", "RequestID", "Link", "Contact"},
+	// fullData's update is a refusal, which shows the most.
+	portalmail.RequestUpdate:      {"Name", "RequestID", "Link", "Contact", "Outcome", "RefusalReason", "ComplaintLink"},
+	portalmail.ExportReady:        {"Name", "Link", "Days", "RequestsLink", "Contact"},
+	portalmail.ExportShareConfirm: {"Name", "ThirdParty", "Link", "Contact"},
+	portalmail.ExportThirdParty:   {"RequesterName", "Link", "Days", "Contact"},
+	portalmail.OperatorDigest:     {"Requests"},
 }
 
 // shown are the Data fields a mail shows only if its kind uses them.
-var shown = []string{"Name", "Code", "Link", "SignInLink", "ChildName", "Contact", "Title", "UnsubscribeLink", "PreferencesLink", "ReceiptID", "Paragraphs", "Changes"}
+var shown = []string{
+	"Name", "Code", "Link", "SignInLink", "ChildName", "Contact", "Title", "UnsubscribeLink", "PreferencesLink", "ReceiptID", "Paragraphs", "Changes",
+	"RequestID", "Outcome", "RefusalReason", "ComplaintLink", "RequestsLink", "ThirdParty", "RequesterName", "Requests",
+}
 
 func field(d portalmail.Data, name string) string {
 	switch name {
@@ -108,6 +139,16 @@ func field(d portalmail.Data, name string) string {
 		return d.ReceiptID
 	case "At":
 		return "2027-03-03 01:30 UTC"
+	case "RequestID":
+		return d.RequestID
+	case "ComplaintLink":
+		return d.ComplaintLink
+	case "RequestsLink":
+		return d.RequestsLink
+	case "ThirdParty":
+		return d.ThirdParty
+	case "RequesterName":
+		return d.RequesterName
 	}
 	panic("no field " + name)
 }
@@ -121,6 +162,19 @@ func fields(d portalmail.Data, name string) []string {
 		var out []string
 		for _, c := range d.Changes {
 			out = append(out, c.Purpose)
+		}
+		return out
+	case "Outcome", "RefusalReason":
+		// Line by line: the HTML part puts <br> between the lines of a paragraph.
+		s := d.Outcome
+		if name == "RefusalReason" {
+			s = d.RefusalReason
+		}
+		return strings.FieldsFunc(s, func(r rune) bool { return r == '\n' })
+	case "Requests":
+		var out []string
+		for _, r := range d.Requests {
+			out = append(out, r.ID)
 		}
 		return out
 	}
@@ -216,7 +270,7 @@ func TestRender(t *testing.T) {
 					t.Errorf("HTML contains %s", bad)
 				}
 			}
-			allowed := []string{op.SiteURL, d.Link, d.SignInLink, d.UnsubscribeLink, d.PreferencesLink}
+			allowed := []string{op.SiteURL, d.Link, d.SignInLink, d.UnsubscribeLink, d.PreferencesLink, d.ComplaintLink, d.RequestsLink}
 			for _, body := range []string{r.Text, plainHTML} {
 				for _, u := range urlRE.FindAllString(body, -1) {
 					if !slices.Contains(allowed, u) {
@@ -224,7 +278,7 @@ func TestRender(t *testing.T) {
 					}
 				}
 			}
-			if tc.kind == portalmail.VerifyEmail || tc.kind == portalmail.EmailChangeVerify {
+			if tc.kind == portalmail.VerifyEmail || tc.kind == portalmail.EmailChangeVerify || tc.kind == portalmail.RequestCode {
 				// The code stands on a line of its own in the text, and in its own
 				// paragraph in the HTML.
 				if !strings.Contains(r.Text, "\n    "+d.Code+"\n") {
@@ -287,6 +341,9 @@ func TestRenderEscapesHTML(t *testing.T) {
 				d.Name, d.ChildName, d.Title = evil, evil, evil
 				d.Paragraphs = []string{evil, "<img src=https://tracker.example/p.gif>"}
 				d.Changes = []portalmail.Change{{Purpose: evil, Granted: true}}
+				d.RequestID, d.ThirdParty, d.RequesterName = evil, evil, evil
+				d.Outcome, d.RefusalReason = evil+"\n\n<img src=https://tracker.example/p.gif>", evil
+				d.Requests = []portalmail.DueRequest{{ID: evil, Type: "copy", Due: d.Due, DaysLeft: 3}}
 				r, err := portalmail.Render(op, message(loc, k, d))
 				if err != nil {
 					t.Fatal(err)
@@ -294,7 +351,9 @@ func TestRenderEscapesHTML(t *testing.T) {
 				if lower := strings.ToLower(r.HTML); strings.Contains(lower, "<script") || strings.Contains(lower, "<img") {
 					t.Errorf("HTML has a live script or image tag:\n%s", r.HTML)
 				}
-				if slices.Contains(uses[k], "Name") || slices.Contains(uses[k], "ChildName") {
+				if slices.ContainsFunc(uses[k], func(f string) bool {
+					return slices.Contains([]string{"Name", "ChildName", "RequestID", "ThirdParty", "RequesterName", "Outcome", "RefusalReason", "Requests"}, f)
+				}) {
 					if !strings.Contains(r.HTML, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 						t.Errorf("HTML does not show the escaped name:\n%s", r.HTML)
 					}
@@ -400,6 +459,45 @@ func TestRenderRefuses(t *testing.T) {
 			d.Receipt = []byte(`"` + strings.Repeat("a", portalmail.MaxAttachmentBytes) + `"`)
 		})},
 		{"receipt without consent centre link", op, portalmail.ConsentReceipt, with(func(d *portalmail.Data) { d.Link = "" })},
+		{"request code without code", op, portalmail.RequestCode, with(func(d *portalmail.Data) { d.Code = "" })},
+		{"request code without minutes", op, portalmail.RequestCode, with(func(d *portalmail.Data) { d.Minutes = 0 })},
+		{"request code without type", op, portalmail.RequestCode, with(func(d *portalmail.Data) { d.RequestType = "" })},
+		{"request code of an unknown type", op, portalmail.RequestCode, with(func(d *portalmail.Data) { d.RequestType = "token" })},
+		{"receipt of a request without type", op, portalmail.RequestReceipt, with(func(d *portalmail.Data) { d.RequestType = "" })},
+		{"receipt of a request without ID", op, portalmail.RequestReceipt, with(func(d *portalmail.Data) { d.RequestID = " " })},
+		{"receipt of a request without received", op, portalmail.RequestReceipt, with(func(d *portalmail.Data) { d.Received = time.Time{} })},
+		{"receipt of a request without due", op, portalmail.RequestReceipt, with(func(d *portalmail.Data) { d.Due = time.Time{} })},
+		{"receipt of a request without link", op, portalmail.RequestReceipt, with(func(d *portalmail.Data) { d.Link = "" })},
+		{"update without type", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.RequestType = "" })},
+		{"update without ID", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.RequestID = "" })},
+		{"update without link", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.Link = "" })},
+		{"update without status", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.Status = "" })},
+		{"update with an unknown status", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.Status = "expired" })},
+		{"update in progress without due", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.Status, d.Due = "in_progress", time.Time{} })},
+		{"refusal without ground", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.RefusalGround = "" })},
+		{"refusal with an unknown ground", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.RefusalGround = "token" })},
+		{"refusal without reason", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.RefusalReason = "\n " })},
+		{"refusal without complaint link", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.ComplaintLink = "" })},
+		{"javascript complaint link", op, portalmail.RequestUpdate, with(func(d *portalmail.Data) { d.ComplaintLink = "javascript:alert(1)" })},
+		{"export without link", op, portalmail.ExportReady, with(func(d *portalmail.Data) { d.Link = "" })},
+		{"export without days", op, portalmail.ExportReady, with(func(d *portalmail.Data) { d.Days = 0 })},
+		{"export without requests link", op, portalmail.ExportReady, with(func(d *portalmail.Data) { d.RequestsLink = "" })},
+		{"relative requests link", op, portalmail.ExportReady, with(func(d *portalmail.Data) { d.RequestsLink = "/requests/" })},
+		{"share without third party", op, portalmail.ExportShareConfirm, with(func(d *portalmail.Data) { d.ThirdParty = " " })},
+		{"share without link", op, portalmail.ExportShareConfirm, with(func(d *portalmail.Data) { d.Link = "" })},
+		{"third party without requester name", op, portalmail.ExportThirdParty, with(func(d *portalmail.Data) { d.RequesterName = "" })},
+		{"third party without link", op, portalmail.ExportThirdParty, with(func(d *portalmail.Data) { d.Link = "" })},
+		{"third party without days", op, portalmail.ExportThirdParty, with(func(d *portalmail.Data) { d.Days = 0 })},
+		{"digest without requests", op, portalmail.OperatorDigest, with(func(d *portalmail.Data) { d.Requests = nil })},
+		{"digest entry without ID", op, portalmail.OperatorDigest, with(func(d *portalmail.Data) {
+			d.Requests = []portalmail.DueRequest{{Type: "copy", Due: d.Due}}
+		})},
+		{"digest entry of an unknown type", op, portalmail.OperatorDigest, with(func(d *portalmail.Data) {
+			d.Requests = []portalmail.DueRequest{{ID: "dsr-41a7", Type: "token", Due: d.Due}}
+		})},
+		{"digest entry without due", op, portalmail.OperatorDigest, with(func(d *portalmail.Data) {
+			d.Requests = []portalmail.DueRequest{{ID: "dsr-41a7", Type: "copy"}}
+		})},
 		{"operator without name", opWith(func(o *portalmail.Operator) { o.Name = "" }), portalmail.VerifyEmail, d},
 		{"operator name with a line break", opWith(func(o *portalmail.Operator) { o.Name = "Portal\r\nBcc: x@example.com" }), portalmail.VerifyEmail, d},
 		{"operator without contact", opWith(func(o *portalmail.Operator) { o.Contact = "" }), portalmail.VerifyEmail, d},
@@ -411,7 +509,10 @@ func TestRenderRefuses(t *testing.T) {
 			if err == nil {
 				t.Fatal("Render accepted it")
 			}
-			for _, secret := range []string{"ada@example.com", d.Name, d.Code, d.Link, d.SignInLink, d.ChildName, "token", d.Title, d.Paragraphs[0], d.ReceiptID, d.UnsubscribeLink, "Bcc"} {
+			for _, secret := range []string{
+				"ada@example.com", d.Name, d.Code, d.Link, d.SignInLink, d.ChildName, "token", d.Title, d.Paragraphs[0], d.ReceiptID, d.UnsubscribeLink, "Bcc",
+				d.RequestID, d.ThirdParty, d.RequesterName, d.ComplaintLink, "dsr-41a7", "expired",
+			} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("error %q repeats personal data", err)
 				}
