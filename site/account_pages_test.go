@@ -312,8 +312,8 @@ func TestSite_AccountFormsAreLabelled(t *testing.T) {
 			}
 		}
 	}
-	if pages != 2*9 {
-		t.Errorf("checked %d pages, want the 6 account pages, /consent/, /cookies/ and /unsubscribe/ in 2 languages", pages)
+	if pages != 2*12 {
+		t.Errorf("checked %d pages, want the 6 account pages, /consent/, /cookies/, /unsubscribe/, /requests/, /requests/status/ and /requests/share/ in 2 languages", pages)
 	}
 }
 

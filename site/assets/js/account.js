@@ -1,8 +1,11 @@
 /* /account/: shows everything GET /api/account returns (P15), edits it with PATCH /api/account
    (P16; a new address or username goes with the current password), confirms a new address with
    POST /api/account/email, changes the password with POST /api/account/password, and signs out.
-   The page names the fields it knows; anything else the API returns is shown under "Other
-   information", so nothing held about the person is left off the page. */
+   It lists the person's requests ("requests", newest first: type and status by the request pages'
+   names) and the automated decisions recorded about them ("decisions", P22: each with its time,
+   name, version of the rules, inputs and outcome). The page names the fields it knows; anything
+   else the API returns is shown under "Other information", so nothing held about the person is
+   left off the page. */
 (function () {
   "use strict";
   var P = window.Portal;
@@ -33,7 +36,7 @@
     "password.reset": "jsActionPasswordReset"
   };
   // Top-level and profile members this page shows in their own places.
-  var KNOWN = ["subjectId", "status", "createdAt", "profile", "optional", "pendingEmail", "consents", "sessions", "audit"];
+  var KNOWN = ["subjectId", "status", "createdAt", "profile", "optional", "pendingEmail", "consents", "sessions", "audit", "requests", "decisions"];
   var KNOWN_PROFILE = ["name", "email", "username", "locale", "ageGroup"];
 
   // ---- small DOM helpers (form.js) ----
@@ -218,6 +221,81 @@
     }, 3);
   }
 
+  // renderRequests lists the person's requests as the API gives them (newest first): the type
+  // with its reference, the status, when it was received and when the reply is due.
+  function renderRequests(acc) {
+    var body = P.byId("account-requests-table").tBodies[0];
+    body.textContent = "";
+    var list = (Array.isArray(acc.requests) ? acc.requests : []).filter(function (r) { return r && typeof r === "object"; });
+    if (!list.length) {
+      var td = el("td", P.msg("jsReqNoRequests"));
+      td.colSpan = 4;
+      var tr = el("tr");
+      tr.appendChild(td);
+      body.appendChild(tr);
+      return;
+    }
+    list.forEach(function (r) {
+      var type = document.createDocumentFragment();
+      type.appendChild(named("reqType:", r.type));
+      if (r.id) {
+        var ref = el("span", null, "hint");
+        ref.appendChild(P.msgNodes("jsReqReference", { id: el("code", String(r.id)) }));
+        type.appendChild(ref);
+      }
+      var tr = row([type, named("reqStatus:", r.status), timeEl(r.received), P.dateEl(r.due)]);
+      tr.setAttribute("data-request", String(r.id || ""));
+      body.appendChild(tr);
+    });
+  }
+
+  // fact is one term and its value in a <dl class="facts">.
+  function fact(dl, term, value) {
+    var div = el("div");
+    div.appendChild(el("dt", term));
+    var dd = el("dd");
+    dd.appendChild(value);
+    div.appendChild(dd);
+    dl.appendChild(div);
+  }
+
+  // renderDecisions shows each automated decision: when, which, the version of the rules that
+  // made it, what it was decided from (a list of its inputs) and what it decided.
+  function renderDecisions(acc) {
+    var list = P.byId("account-decisions-list");
+    list.textContent = "";
+    var decisions = (Array.isArray(acc.decisions) ? acc.decisions : []).filter(function (d) { return d && typeof d === "object"; });
+    decisions.forEach(function (d) {
+      var dl = el("dl", null, "facts");
+      fact(dl, P.msg("jsReqDecisionAt"), timeEl(d.at));
+      fact(dl, P.msg("jsReqDecisionName"), el("code", String(d.name == null ? "" : d.name)));
+      fact(dl, P.msg("jsReqDecisionLogic"), el("code", String(d.logicVersion == null ? "" : d.logicVersion)));
+      var inputs = d.inputs && typeof d.inputs === "object" ? d.inputs : {};
+      var keys = Object.keys(inputs);
+      var from;
+      if (keys.length) {
+        from = el("dl", null, "inputs");
+        keys.forEach(function (k) {
+          var div = el("div");
+          div.appendChild(el("dt", k));
+          var dd = el("dd");
+          dd.appendChild(anyValue(inputs[k]));
+          div.appendChild(dd);
+          from.appendChild(div);
+        });
+      } else {
+        from = el("span", P.msg("jsNone"), "muted");
+      }
+      fact(dl, P.msg("jsReqDecisionInputs"), from);
+      fact(dl, P.msg("jsReqDecisionOutcome"), document.createTextNode(String(d.outcome == null ? "" : d.outcome)));
+      var li = el("li");
+      li.appendChild(dl);
+      list.appendChild(li);
+    });
+    list.hidden = !decisions.length;
+    P.byId("account-decisions-none").hidden = !!decisions.length;
+  }
+
   function renderOther(acc) {
     var dl = P.byId("account-other-data");
     dl.textContent = "";
@@ -282,6 +360,8 @@
     renderPendingEmail(acc);
     renderOptional(acc);
     renderLists(acc);
+    renderRequests(acc);
+    renderDecisions(acc);
     renderOther(acc);
     fillForm(acc);
     P.byId("account-signed-out").hidden = true;

@@ -6,8 +6,8 @@
      6-digit codes, new passwords' length; optionalFields() finds the catalogue's optional fields
      in a form; passwordToggle() wires a "Show password" box;
    - onSubmit()/runBusy(): one submission at a time, the form marked busy meanwhile;
-   - el(), timeEl(), policyLink(): the small DOM helpers of the pages that show records (the
-     account page's history, the consent centre's ledger).
+   - el(), timeEl(), dateEl(), policyLink(): the small DOM helpers of the pages that show records
+     (the account page's history, the consent centre's ledger, the requests' due dates).
    The pages' buttons are disabled in the HTML (the API takes JSON only, which no plain form can
    send); this script enables them once every deferred script has run. */
 (function () {
@@ -375,6 +375,29 @@
     return t;
   }
 
+  // dateEl is a <time> for a date shown without its time of day (a request's due date), long
+  // form. A day with no time is read in UTC, so it is not shown as the day before west of
+  // Greenwich.
+  var dayFormat = null;
+  var utcDayFormat = null;
+  try {
+    dayFormat = new Intl.DateTimeFormat(P.locale(), { dateStyle: "long" });
+    utcDayFormat = new Intl.DateTimeFormat(P.locale(), { dateStyle: "long", timeZone: "UTC" });
+  } catch (e) {
+    dayFormat = utcDayFormat = null;
+  }
+  function dateEl(iso) {
+    if (!iso) {
+      return document.createTextNode("");
+    }
+    var t = el("time");
+    t.dateTime = String(iso);
+    var d = new Date(iso);
+    var f = /^\d{4}-\d{2}-\d{2}$/.test(iso) ? utcDayFormat : dayFormat;
+    t.textContent = f && !isNaN(d.getTime()) ? f.format(d) : String(iso);
+    return t;
+  }
+
   // policyLink links a policy version's page under base ("/policy/" or "/zh/policy/").
   function policyLink(base, version) {
     if (!version) {
@@ -387,6 +410,7 @@
 
   P.el = el;
   P.timeEl = timeEl;
+  P.dateEl = dateEl;
   P.policyLink = policyLink;
   P.setStatus = setStatus;
   P.markInvalid = markInvalid;

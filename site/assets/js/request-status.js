@@ -1,0 +1,125 @@
+/* /requests/status/: a request's status, by the link in its receipt (after strings.js, api.js,
+   form.js and code.js). The link is /requests/status/#id=<id>&token=<token>: in the fragment, so
+   the token never reaches the site's logs (code.js reads it, and carries it over the language
+   switch). A link written with ?id=...&token=... works too; its values are moved into the
+   fragment at once. The page shows GET /api/requests/{id}?token=...: type, status, received
+   and due dates, each step with its time, the outcome, a refusal's ground (in the policy's
+   words: the page's reqGround:<ground> strings) and reason, and how to complain. A 404 (any
+   other id or token) says the link is not valid. The link is long-lived and may be bookmarked,
+   so the fragment stays in the address. */
+(function () {
+  "use strict";
+  var P = window.Portal;
+  var page = P && P.byId("request-status-page");
+  if (!page) {
+    return;
+  }
+  var byId = P.byId;
+  var msg = P.msg;
+  var el = P.el;
+  var dateEl = P.dateEl; // a due date (form.js)
+  var status = byId("request-status-status");
+
+  function named(prefix, value) {
+    if (P.has(prefix + value)) {
+      return document.createTextNode(msg(prefix + value));
+    }
+    return el("code", String(value == null ? "" : value));
+  }
+
+  function fill(id, node) {
+    var target = byId(id);
+    target.textContent = "";
+    target.appendChild(node);
+  }
+
+  // param reads name from "a=1&b=2" (by hand: URLSearchParams would turn "+" into a space).
+  function param(s, name) {
+    var parts = s.replace(/^[#?]/, "").split("&");
+    for (var i = 0; i < parts.length; i++) {
+      if (parts[i].indexOf(name + "=") === 0) {
+        var v = parts[i].slice(name.length + 1);
+        try {
+          return decodeURIComponent(v);
+        } catch (e) {
+          return v;
+        }
+      }
+    }
+    return "";
+  }
+
+  // A ?id=...&token=... link: into the fragment, out of the address bar's query.
+  if (!location.hash && param(location.search, "token")) {
+    history.replaceState(null, "", location.pathname + "#id=" + encodeURIComponent(param(location.search, "id")) +
+      "&token=" + encodeURIComponent(param(location.search, "token")));
+  }
+  var id = param(location.hash, "id");
+  var token = P.fragmentToken();
+  P.keepFragmentOnLanguageSwitch();
+  P.reloadOnNewToken();
+
+  function invalid() {
+    P.setStatus(status, "", "");
+    byId("request-status-view").hidden = true;
+    byId("request-status-invalid").hidden = false;
+  }
+
+  function render(d) {
+    fill("request-status-type", named("reqType:", d.type));
+    fill("request-status-state", named("reqStatus:", d.status));
+    fill("request-status-received", P.timeEl(d.received));
+    fill("request-status-due", dateEl(d.due));
+    fill("request-status-id", el("code", String(d.id || id)));
+
+    var outcome = typeof d.outcome === "string" ? d.outcome.trim() : "";
+    byId("request-status-outcome").textContent = outcome;
+    byId("request-status-outcome-section").hidden = !outcome;
+
+    var refusal = d.refusal && typeof d.refusal === "object" ? d.refusal : null;
+    byId("request-status-refusal").hidden = !refusal;
+    if (refusal) {
+      fill("request-status-ground", named("reqGround:", refusal.ground));
+      byId("request-status-reason").textContent = String(refusal.reason || "");
+    }
+
+    var steps = byId("request-status-steps");
+    steps.textContent = "";
+    (Array.isArray(d.steps) ? d.steps : []).forEach(function (s) {
+      if (!s || typeof s !== "object") {
+        return;
+      }
+      var li = el("li");
+      var name = el("strong");
+      name.appendChild(named("reqStatus:", s.status));
+      li.appendChild(P.msgNodes("jsReqStep", { status: name, time: P.timeEl(s.at) }));
+      steps.appendChild(li);
+    });
+    byId("request-status-steps-section").hidden = !steps.firstChild;
+
+    // The complaint starts with this request's reference.
+    var complain = byId("request-status-complain-link");
+    complain.href = complain.getAttribute("href") + "&about=" + encodeURIComponent(String(d.id || id));
+
+    byId("request-status-invalid").hidden = true;
+    byId("request-status-view").hidden = false;
+  }
+
+  if (!id || !token) {
+    invalid();
+    return;
+  }
+  P.setStatus(status, "info", msg("jsReqLoading"));
+  P.api("GET", "/api/requests/" + encodeURIComponent(id) + "?token=" + encodeURIComponent(token)).then(function (r) {
+    if (r.status === 404) {
+      invalid();
+      return;
+    }
+    if (!r.ok || !r.data || typeof r.data !== "object") {
+      P.setStatus(status, "error", r.ok ? msg("jsErrUnexpected") : r.problem.detail);
+      return;
+    }
+    P.setStatus(status, "", "");
+    render(r.data);
+  });
+})();
