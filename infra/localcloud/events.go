@@ -59,8 +59,11 @@ func (c *Cloud) sqsSources() ([]sqsSource, error) {
 }
 
 // pollSQS feeds one queue to its function until the cloud closes: receive a batch, invoke,
-// delete what succeeded. A failed invoke leaves the batch to reappear after the visibility
-// timeout, and the queue's redrive policy moves it to the dead-letter queue in the end.
+// delete what succeeded. A failed invoke (an error, a timeout, an instance killed by CrashOn)
+// is logged and leaves the batch to reappear after the visibility timeout it was received
+// with: the queue's VisibilityTimeout at the receive, which a test lowers beforehand with
+// SetQueueAttributes to see a retry soon (see crash.go). The queue's redrive policy moves it
+// to the dead-letter queue in the end.
 func (c *Cloud) pollSQS(ctx context.Context, src sqsSource) {
 	for ctx.Err() == nil {
 		out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{

@@ -12,8 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -28,14 +31,34 @@ type function struct {
 	pool      chan *instance
 	timeout   time.Duration
 	bootstrap string
+
+	mu sync.Mutex
+	// insts are the function's live instances, true while one serves an invoke: where CrashOn
+	// looks for the instance that made a call.
+	insts map[*instance]bool
 }
 
 // instance is one aws-lambda-rie process running one bootstrap. RIE crashes (nil-pointer
 // SIGSEGV) when a second invoke reaches it while one is running, so an instance serves one
 // invoke at a time: it is taken from the pool for the invoke and put back after.
 type instance struct {
-	proc *proc
-	url  string
+	proc  *proc
+	url   string
+	index int // its place in the pool, kept by its replacements (the log prefix)
+	// killed is set by CrashOn before it kills the instance: its invoke failed as a crashed
+	// runtime's, and it is replaced however far its process has got in exiting.
+	killed atomic.Bool
+}
+
+// dead reports whether the instance can serve no more invokes and must be replaced.
+func (i *instance) dead() bool { return i.killed.Load() || i.proc.exited() }
+
+func (fn *function) setBusy(inst *instance, busy bool) {
+	fn.mu.Lock()
+	defer fn.mu.Unlock()
+	if _, ok := fn.insts[inst]; ok {
+		fn.insts[inst] = busy
+	}
 }
 
 // BuildRIE builds the pinned Lambda Runtime Interface Emulator into dir.
@@ -175,6 +198,7 @@ func (c *Cloud) startFunctions(ctx context.Context) error {
 	n := c.cfg.Instances
 	for _, fn := range c.functions {
 		fn.pool = make(chan *instance, n)
+		fn.insts = map[*instance]bool{}
 		for i := range n {
 			inst, err := c.startInstance(ctx, fn, i)
 			if err != nil {
@@ -205,14 +229,59 @@ func (c *Cloud) startInstance(ctx context.Context, fn *function, i int) (*instan
 		return nil, err
 	}
 	c.mu.Lock()
+	select {
+	case <-c.closed:
+		// Close has taken (or is taking) its list of processes to stop: this one would be left.
+		c.mu.Unlock()
+		p.stop(time.Second)
+		return nil, errClosed
+	default:
+	}
 	c.instances = append(c.instances, p)
 	c.mu.Unlock()
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	if err := waitTCP(wctx, p, emuAddr); err != nil {
+		c.forget(p)
 		return nil, err
 	}
-	return &instance{proc: p, url: "http://" + emuAddr + "/2015-03-31/functions/function/invocations"}, nil
+	inst := &instance{proc: p, index: i, url: "http://" + emuAddr + "/2015-03-31/functions/function/invocations"}
+	fn.mu.Lock()
+	fn.insts[inst] = false
+	fn.mu.Unlock()
+	return inst, nil
+}
+
+// forget stops a function instance's process and drops it from the cloud's list.
+func (c *Cloud) forget(p *proc) {
+	if !p.exited() { // an exited one's PID may be another process's by now
+		p.stop(time.Second)
+	}
+	c.mu.Lock()
+	c.instances = slices.DeleteFunc(c.instances, func(q *proc) bool { return q == p })
+	c.mu.Unlock()
+}
+
+// replaceInstance starts a new instance in place of a dead one: RIE exited or crashed, or
+// CrashOn killed it. Starting can fail on a busy machine (a free port taken before RIE binds
+// it, RIE slow to listen), so it tries a few times; on failure the dead instance goes back to
+// the pool and the next invoke that takes it tries again.
+func (c *Cloud) replaceInstance(ctx context.Context, fn *function, old *instance) (*instance, error) {
+	fn.mu.Lock()
+	delete(fn.insts, old)
+	fn.mu.Unlock()
+	if old.proc.kill(5 * time.Second) {
+		c.forget(old.proc)
+	}
+	var err error
+	for attempt := 1; attempt <= 3; attempt++ {
+		var fresh *instance
+		if fresh, err = c.startInstance(ctx, fn, old.index); err == nil || errors.Is(err, errClosed) {
+			return fresh, err
+		}
+		c.logf("function %s: replacing instance #%d, attempt %d: %v", fn.id, old.index, attempt, err)
+	}
+	return nil, err
 }
 
 // FunctionError is a function that failed: it returned an error, panicked or timed out.
@@ -240,11 +309,32 @@ func (c *Cloud) Invoke(ctx context.Context, logicalID string, payload []byte) ([
 	case <-c.closed:
 		return nil, errClosed
 	}
+	if inst.dead() {
+		// Killed while idle (CrashOn on a call the runtime made at init), or its replacement
+		// failed after its last invoke: replace it before it takes this one.
+		fresh, err := c.replaceInstance(context.WithoutCancel(ctx), fn, inst)
+		if err != nil {
+			fn.pool <- inst
+			return nil, fmt.Errorf("invoke %s: %w", fn.id, err)
+		}
+		inst = fresh
+	}
+	fn.setBusy(inst, true)
 	out, err := c.invokeInstance(ctx, fn, inst, payload)
-	if inst.proc.exited() {
-		// RIE itself died (it restarts a crashed runtime, but not itself): replace it.
-		if fresh, serr := c.startInstance(context.WithoutCancel(ctx), fn, 0); serr == nil {
+	fn.setBusy(inst, false)
+	if err != nil && inst.killed.Load() {
+		// CrashOn killed the instance mid-invoke, and RIE's connection broke. Lambda reports a
+		// runtime killed mid-invoke as the function's error, and retries as for any other.
+		out, err = nil, &FunctionError{Function: fn.id, Type: "Runtime.ExitError",
+			Message: "Error: Runtime exited with error: signal: killed (the local cloud's CrashOn)"}
+	}
+	if inst.dead() {
+		// RIE itself died (it restarts a crashed runtime, but not itself), or CrashOn killed
+		// it: replace it, so the pool keeps its size.
+		if fresh, serr := c.replaceInstance(context.WithoutCancel(ctx), fn, inst); serr == nil {
 			inst = fresh
+		} else {
+			c.logf("function %s: instance #%d not replaced: %v", fn.id, inst.index, serr)
 		}
 	}
 	fn.pool <- inst

@@ -93,9 +93,10 @@ type iamProxy struct {
 	admin     aws.Credentials
 	servers   []*http.Server
 
-	mu    sync.Mutex
-	calls []IAMCall
-	used  map[grantRef]struct{}
+	mu      sync.Mutex
+	calls   []IAMCall
+	used    map[grantRef]struct{}
+	crashes []*crash // pending CrashOn crashes, see crash.go
 }
 
 type ssmParam struct{ name, typ, value, arn string }
@@ -470,12 +471,14 @@ func (p *iamProxy) serve(svc service, w http.ResponseWriter, r *http.Request) {
 		fail(iam.Fault{Status: 400, Code: "ValidationException", Message: "The local cloud found nothing to authorize in this request."})
 		return
 	}
+	actions := make([]string, 0, len(checks))
 	for i := range checks {
 		if d := p.decide(pr, svc.name, &checks[i]); !d.Allowed {
 			p.c.logf("iam: %s may not %s on %s", pr.caller.Function, checks[i].Action, checks[i].Resource)
 			fail(iam.AccessDenied(svc.name, &pr.caller, &checks[i], d))
 			return
 		}
+		actions = append(actions, checks[i].Action)
 	}
 	if svc.name == "sqs" {
 		// An encrypted queue's KMS key must let the caller use it too.
@@ -486,9 +489,11 @@ func (p *iamProxy) serve(svc service, w http.ResponseWriter, r *http.Request) {
 					fail(iam.SQSKMSAccessDenied(&pr.caller, &kc, d))
 					return
 				}
+				actions = append(actions, kc.Action)
 			}
 		}
 	}
+	p.crashOn(pr, r, svc.name, op, actions...)
 	if svc.name == "ssm" {
 		p.answerSSM(w, op, checks)
 		return
@@ -647,6 +652,9 @@ func (p *iamProxy) deleteObjects(w http.ResponseWriter, r *http.Request, svc ser
 			fmt.Fprintf(&errs, "<VersionId>%s</VersionId>", html.EscapeString(o.VersionID))
 		}
 		errs.WriteString("<Code>AccessDenied</Code><Message>Access Denied</Message></Error>")
+	}
+	if len(allowed) > 0 {
+		p.crashOn(pr, r, svc.name, "DeleteObjects", "s3:DeleteObject")
 	}
 	if len(allowed) == 0 {
 		out := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<DeleteResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">` + errs.String() + `</DeleteResult>`

@@ -25,8 +25,12 @@ import (
 )
 
 // echoFunction is added to a copy of template.yaml: a function with API, SQS and schedule
-// events, and nothing else changed anywhere. Its policy allows the one call it makes.
+// events, and nothing else changed anywhere. Its policy allows the one call it makes. Its
+// queue is its own: a queue of the template has its consumer there already (JobQueue's is
+// ExportFunction), which would take the test's messages.
 const echoFunction = `
+  EchoQueue:
+    Type: AWS::SQS::Queue
   EchoFunction:
     Type: AWS::Serverless::Function
     Metadata:
@@ -57,7 +61,7 @@ const echoFunction = `
         Jobs:
           Type: SQS
           Properties:
-            Queue: !GetAtt JobQueue.Arn
+            Queue: !GetAtt EchoQueue.Arn
             BatchSize: 5
             FunctionResponseTypes: [ReportBatchItemFailures]
         Nightly:
@@ -287,7 +291,7 @@ func TestAddedFunctionRunsEverywhere(t *testing.T) {
 	}
 
 	t.Run("SQS messages reach the function and failures stay queued", func(t *testing.T) {
-		q := c.Names["JobQueue"]
+		q := c.Names["EchoQueue"]
 		for _, body := range []string{"alpha", "fail", "beta"} {
 			if _, err := c.SQS.SendMessage(context.Background(), &sqs.SendMessageInput{QueueUrl: &q, MessageBody: aws.String(body)}); err != nil {
 				t.Fatal(err)

@@ -74,12 +74,57 @@ func (p *proc) stop(grace time.Duration) {
 		<-p.done
 	}
 	_ = syscall.Kill(pgid, syscall.SIGKILL)
+	killKids(kids)
+}
+
+// kill stops the process and everything below it at once with SIGKILL, as a crash would (no
+// SIGTERM, no grace), and waits until they are gone: the process reaped, its descendants
+// exited (or zombies waiting for their new parent to reap them). It reports whether they
+// went within timeout.
+func (p *proc) kill(timeout time.Duration) bool {
+	if p.exited() {
+		return true
+	}
+	kids := descendants(p.cmd.Process.Pid)
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+	killKids(kids)
+	deadline := time.After(timeout)
+	select {
+	case <-p.done:
+	case <-deadline:
+		return false
+	}
+	for _, k := range kids {
+		for alive(k) {
+			select {
+			case <-deadline:
+				return false
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	return true
+}
+
+// killKids sends SIGKILL to processes below a stopped one, and to the process groups those
+// lead (RIE starts the bootstrap in a group of its own).
+func killKids(kids []int) {
 	for _, k := range kids {
 		if pg, err := syscall.Getpgid(k); err == nil && pg == k {
 			_ = syscall.Kill(-k, syscall.SIGKILL)
 		}
 		_ = syscall.Kill(k, syscall.SIGKILL)
 	}
+}
+
+// alive reports whether pid is a process that still runs: not gone, not a zombie.
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	return len(f) > 0 && f[0] != "Z" && f[0] != "X"
 }
 
 // descendants lists the process IDs below pid, read from /proc.
