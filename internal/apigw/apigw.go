@@ -228,7 +228,10 @@ func decodeError(err error) error {
 		return privacy.FieldError("body", "is not valid JSON (it ends too early)")
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return privacy.FieldError(strings.Trim(name, `"`), "is not a field this endpoint accepts")
+		if name = strings.Trim(name, `"`); name == "" {
+			return privacy.FieldError("body", "has a field with no name")
+		}
+		return privacy.FieldError(name, "is not a field this endpoint accepts")
 	}
 	return privacy.FieldError("body", "is not valid JSON")
 }

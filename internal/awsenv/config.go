@@ -40,3 +40,13 @@ func (e *Env) Err() error {
 	}
 	return fmt.Errorf("configuration: %v", e.errs)
 }
+
+// Int returns a required whole number, zero or more.
+func (e *Env) Int(name string) int {
+	n, err := strconv.Atoi(os.Getenv(name))
+	if err != nil || n < 0 {
+		e.errs = append(e.errs, fmt.Errorf("%s must be a whole number, got %q", name, os.Getenv(name)))
+		return 0
+	}
+	return n
+}

@@ -32,7 +32,9 @@ type Job struct {
 	// Campaign names a campaign (its content is the operator's, not personal).
 	Campaign string `json:"campaign,omitempty"`
 	// Purpose names a purpose of the catalogue (a disclosure's).
-	Purpose string    `json:"purpose,omitempty"`
+	Purpose string `json:"purpose,omitempty"`
+	// Request names a data-subject request of the subject (its id within the subject).
+	Request string    `json:"request,omitempty"`
 	At      time.Time `json:"at"`
 }
 

@@ -111,4 +111,8 @@ type Record struct {
 	Audit         []AuditEntry
 	Guardian      *GuardianRequest
 	Verifications map[VerificationKind]Verification
+	// Requests are the person's data-subject requests; Decisions the automated decisions
+	// recorded about them (P22).
+	Requests  []Request
+	Decisions []Decision
 }

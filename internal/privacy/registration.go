@@ -25,6 +25,7 @@ const (
 	VerifyEmail    VerificationKind = "email"    // the address an account registered with
 	VerifyNewEmail VerificationKind = "newemail" // a new address, before it replaces the old
 	VerifyReset    VerificationKind = "reset"    // a password reset, mailed to the account's address
+	VerifyRequest  VerificationKind = "request"  // a data-subject request, mailed to the address it names
 )
 
 // MaxCodeAttempts is how many wrong codes kill a verification.
@@ -101,7 +102,16 @@ type Registration struct {
 	// Replaces is the pending registration of the same address this one replaces, if any, as
 	// read before: the write fails with ErrChanged if the address has another by now.
 	Replaces SubjectID
+	// Decisions are the automated decisions the registration made about the person (P22).
+	Decisions []Decision
 }
+
+// The age rule (P24), as an automated decision (P22): under 14, the account waits for a
+// guardian.
+const (
+	DecisionGuardianRequired = "account.guardian_required"
+	GuardianLogicVersion     = "age-1"
+)
 
 // DeriveStatus is an account's status from its facts.
 func DeriveStatus(age AgeGroup, emailVerified, guardianConfirmed bool) AccountStatus {

@@ -120,6 +120,12 @@ func validateText(field, s string, max int) error {
 	return nil
 }
 
+// ValidateParagraphs checks free text a person writes (a request's details): valid UTF-8, at
+// most max characters, and no control characters but line breaks and tabs.
+func ValidateParagraphs(field, s string, max int) error {
+	return validateText(field, strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace(s), max)
+}
+
 var usernameRE = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9._-]{2,31}$`)
 
 // ValidateUsername checks a username: 3-32 letters, digits, '.', '_' or '-', starting with a
