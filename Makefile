@@ -46,6 +46,7 @@ unit: ## Run the tests that need no emulator
 
 # Every fuzz target, as package:Target (go test -fuzz takes one target per run).
 FUZZ_TARGETS := internal/apigw:FuzzDecodeJSON internal/account:FuzzDecoders internal/consent:FuzzDecoders \
+	internal/requests:FuzzFileInput internal/requests:FuzzRoutes \
 	internal/mail:FuzzBuildRawHeader internal/mail:FuzzBuildRawAttachment
 
 fuzz: ## Fuzz every request decoder and the mail header builder, FUZZ_TIME (executions or a duration) each

@@ -1,6 +1,7 @@
-// Command mailer is the mail worker: an SQS-triggered Lambda that does the work the account
-// and consent functions hand over as jobs (making codes and links, finding out whose an
-// address is, receipts, marketing mail only with consent) and sends the mail through SES. It
+// Command mailer is the mail worker: an SQS-triggered Lambda that does the work the account,
+// consent and requests functions hand over as jobs (making codes and links, finding out whose
+// an address is, receipts, marketing mail only with consent, each step of a data-subject
+// request, export links, the operator's digest) and sends the mail through SES. It
 // is the only function that links SES.
 package main
 
@@ -21,6 +22,7 @@ import (
 	"github.com/privacyportal/portal/internal/consent"
 	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/mail"
+	"github.com/privacyportal/portal/internal/requests"
 	"github.com/privacyportal/portal/internal/s3"
 	"github.com/privacyportal/portal/internal/ses"
 	"github.com/privacyportal/portal/internal/wiring"
@@ -52,9 +54,18 @@ func main() {
 	}), Bucket: os.Getenv("SHARING_OUTBOX_BUCKET")}
 	consents := &consent.Worker{Env: consentEnv, Store: w.Store, Sender: sesSender,
 		Discloser: &consent.Discloser{Env: consentEnv, Store: w.Store, Outbox: outbox}}
+	requestsEnv, err := wiring.Requests(w)
+	if err != nil {
+		slog.Error("configuration", "err", err)
+		os.Exit(1)
+	}
+	requestMail := &requests.Worker{Env: requestsEnv, Store: w.Store, Sender: sesSender}
 	do := func(ctx context.Context, j jobs.Job) error {
-		if consents.Handles(j.Kind) {
+		switch {
+		case consents.Handles(j.Kind):
 			return consents.Do(ctx, j)
+		case requestMail.Handles(j.Kind):
+			return requestMail.Do(ctx, j)
 		}
 		return accounts.Do(ctx, j)
 	}
@@ -70,7 +81,7 @@ func main() {
 			return resp, nil
 		}
 		sesSender.Operator = mail.Operator{Name: operatorName, Contact: operatorContact, SiteURL: w.Env.Config.SiteURL}
-		consentEnv.Operator.SiteURL = w.Env.Config.SiteURL
+		consentEnv.Operator.SiteURL, requestsEnv.Config.SiteURL = w.Env.Config.SiteURL, w.Env.Config.SiteURL
 		for _, r := range ev.Records {
 			j, err := jobs.Parse(r.Body)
 			if err == nil {

@@ -30,6 +30,29 @@ type View struct {
 	Consents []ConsentView `json:"consents"`
 	Sessions []SessionView `json:"sessions"`
 	Audit    []AuditView   `json:"audit"`
+	// Requests are the person's data-subject requests, newest first; Decisions the automated
+	// decisions recorded about them, oldest first (P22).
+	Requests  []RequestView  `json:"requests"`
+	Decisions []DecisionView `json:"decisions"`
+}
+
+// RequestView is one of the person's data-subject requests, as the account page lists it (the
+// requests page shows it in full).
+type RequestView struct {
+	ID       string    `json:"id"`
+	Type     string    `json:"type"`
+	Status   string    `json:"status"`
+	Received time.Time `json:"received"`
+	Due      time.Time `json:"due"`
+}
+
+// DecisionView is an automated decision, with what it looked at.
+type DecisionView struct {
+	At           time.Time         `json:"at"`
+	Name         string            `json:"name"`
+	LogicVersion string            `json:"logicVersion"`
+	Inputs       map[string]string `json:"inputs"`
+	Outcome      string            `json:"outcome"`
 }
 
 // GuardianView is a pending request for a guardian's consent.
@@ -96,6 +119,8 @@ func (s *ProfileManager) Get(ctx context.Context, c Caller) (View, error) {
 		Consents:     []ConsentView{},
 		Sessions:     []SessionView{},
 		Audit:        []AuditView{},
+		Requests:     []RequestView{},
+		Decisions:    []DecisionView{},
 	}
 	for k, o := range rec.Optional {
 		v.Optional[k] = OptionalView(o)
@@ -120,6 +145,14 @@ func (s *ProfileManager) Get(ctx context.Context, c Caller) (View, error) {
 		v.Audit = append(v.Audit, AuditView{At: e.At, Action: e.Action, Fields: f})
 	}
 	sort.SliceStable(v.Audit, func(i, j int) bool { return v.Audit[i].At.Before(v.Audit[j].At) })
+	for _, r := range rec.Requests {
+		v.Requests = append(v.Requests, RequestView{ID: r.PublicID(), Type: string(r.Type), Status: string(r.Status), Received: r.Received, Due: r.Due})
+	}
+	sort.SliceStable(v.Requests, func(i, j int) bool { return v.Requests[i].Received.After(v.Requests[j].Received) })
+	for _, d := range rec.Decisions {
+		v.Decisions = append(v.Decisions, DecisionView{At: d.At, Name: d.Name, LogicVersion: d.LogicVersion, Inputs: d.Inputs, Outcome: d.Outcome})
+	}
+	sort.SliceStable(v.Decisions, func(i, j int) bool { return v.Decisions[i].At.Before(v.Decisions[j].At) })
 	return v, nil
 }
 

@@ -121,6 +121,11 @@ func (s *Registrar) Register(ctx context.Context, in RegisterInput, clientIP str
 	reg.PasswordHash = password.Hash(in.Password, s.Config.Argon2)
 	if a.Profile.AgeGroup == privacy.AgeChild {
 		reg.Guardian = &privacy.GuardianRequest{Email: in.GuardianEmail}
+		reg.Decisions = append(reg.Decisions, privacy.Decision{
+			At: now, Name: privacy.DecisionGuardianRequired, LogicVersion: privacy.GuardianLogicVersion,
+			Inputs:  map[string]string{"ageGroup": string(a.Profile.AgeGroup), "pendingDays": fmt.Sprint(int(s.Config.PendingFor.Hours() / 24))},
+			Outcome: "the account stays pending until a guardian confirms it, and is deleted if none does in time",
+		})
 	}
 	// A registration of the same address written meanwhile makes the write fail: read again
 	// and replace that one.

@@ -72,6 +72,16 @@ func decode(items []Item, now time.Time) (decoded, error) {
 			if err = attributevalue.UnmarshalMap(it, &a); err == nil {
 				r.Audit = append(r.Audit, a.entry())
 			}
+		case KindRequest:
+			var q requestItem
+			if err = attributevalue.UnmarshalMap(it, &q); err == nil && !expired(q.ExpiresAt, now) {
+				r.Requests = append(r.Requests, q.record().Request)
+			}
+		case KindDecision:
+			var dec decisionItem
+			if err = attributevalue.UnmarshalMap(it, &dec); err == nil {
+				r.Decisions = append(r.Decisions, dec.decision())
+			}
 		}
 		if err != nil {
 			return decoded{}, fmt.Errorf("decode %s: %w", kind, err)

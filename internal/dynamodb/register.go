@@ -56,6 +56,9 @@ func (st *Store) Register(ctx context.Context, r privacy.Registration) error {
 		t.put(newConsentItem(id, c, i))
 	}
 	t.put(newAuditItem(id, r.Audit))
+	for _, d := range r.Decisions {
+		t.put(newDecisionItem(id, d))
+	}
 	if err := st.commit(ctx, t); err != nil {
 		if errors.Is(err, privacy.ErrUsernameTaken) || errors.Is(err, privacy.ErrChanged) {
 			return err

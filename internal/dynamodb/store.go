@@ -15,8 +15,10 @@ import (
 
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/consent"
+	"github.com/privacyportal/portal/internal/export"
 	"github.com/privacyportal/portal/internal/keyring"
 	"github.com/privacyportal/portal/internal/ratelimit"
+	"github.com/privacyportal/portal/internal/requests"
 )
 
 // API is the part of the DynamoDB client the store uses. Each call needs its IAM action in
@@ -55,4 +57,7 @@ var (
 	_ consent.LedgerReader      = (*Store)(nil)
 	_ consent.DiscloseStore     = (*Store)(nil)
 	_ keyring.Ciphertexts       = (*Store)(nil)
+	_ export.Source             = (*Store)(nil)
 )
+
+var _ requests.Store = (*Store)(nil)

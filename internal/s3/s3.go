@@ -7,7 +7,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"path"
+	"time"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
@@ -79,4 +82,29 @@ func (o *Outbox) Put(ctx context.Context, key string, body []byte) error {
 		return fmt.Errorf("put s3 object: %w", err)
 	}
 	return nil
+}
+
+// PresignGetAPI is the part of the S3 presign client Presigner uses. The URL it makes acts
+// with the signer's credentials, so the signer needs s3:GetObject on the key, and the URL
+// works only while those credentials do (a Lambda's last hours at most): hence URLs are made
+// when a link is followed, for minutes, and never mailed.
+type PresignGetAPI interface {
+	PresignGetObject(ctx context.Context, in *awss3.GetObjectInput, optFns ...func(*awss3.PresignOptions)) (*v4.PresignedHTTPRequest, error)
+}
+
+// Presigner makes short-lived download URLs for the objects of one bucket.
+type Presigner struct {
+	Client PresignGetAPI
+	Bucket string
+}
+
+// PresignGet returns a URL that downloads the object at key for ttl, as an attachment.
+func (p *Presigner) PresignGet(ctx context.Context, key string, ttl time.Duration) (string, error) {
+	disposition := `attachment; filename="` + path.Base(key) + `"`
+	out, err := p.Client.PresignGetObject(ctx, &awss3.GetObjectInput{Bucket: &p.Bucket, Key: &key, ResponseContentDisposition: &disposition},
+		awss3.WithPresignExpires(ttl))
+	if err != nil {
+		return "", fmt.Errorf("presign s3 object: %w", err)
+	}
+	return out.URL, nil
 }

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -30,6 +31,7 @@ import (
 	"github.com/privacyportal/portal/internal/policy"
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/ratelimit"
+	"github.com/privacyportal/portal/internal/requests"
 	"github.com/privacyportal/portal/internal/s3"
 	"github.com/privacyportal/portal/internal/sqs"
 	"github.com/privacyportal/portal/internal/web"
@@ -126,4 +128,43 @@ func (a *Accounts) Ready(ctx context.Context) error {
 // HOME_REGION), as consent receipts name it; the site's address is set once Ready.
 func Operator() consent.Operator {
 	return consent.Operator{Name: os.Getenv("OPERATOR_NAME"), Contact: os.Getenv("OPERATOR_CONTACT"), Jurisdiction: os.Getenv("HOME_REGION")}
+}
+
+// Requests builds the data-subject requests' environment from an account-family wiring and
+// the environment template.yaml sets (REQUEST_RESPONSE_DAYS, REPEAT_WINDOW_DAYS, FREE_REPEATS,
+// EXPORT_RETENTION_DAYS, JOB_QUEUE_URL, OPERATOR_CONTACT). Its SiteURL is the wiring's, once
+// Ready: call SetSiteURL then.
+func Requests(a *Accounts) (*requests.Env, error) {
+	var env awsenv.Env
+	cfg := requests.Config{
+		ResponseDays:  env.Int("REQUEST_RESPONSE_DAYS"),
+		CodeTTL:       a.Env.Config.CodeTTL,
+		Repeats:       privacy.Repeats{Window: env.Duration("REPEAT_WINDOW_DAYS", 24*time.Hour), Free: env.Int("FREE_REPEATS")},
+		ExportLinkTTL: env.Duration("EXPORT_RETENTION_DAYS", 24*time.Hour),
+		PresignTTL:    5 * time.Minute,
+		OperatorEmail: OperatorEmail(),
+	}
+	workQueue := env.String("JOB_QUEUE_URL")
+	if err := env.Err(); err != nil {
+		return nil, err
+	}
+	if cfg.Repeats.Free < 1 || cfg.ResponseDays < 1 {
+		// Zero would flag every request as a repeat, or make it due the day it is filed.
+		return nil, fmt.Errorf("configuration: FREE_REPEATS and REQUEST_RESPONSE_DAYS must be at least 1")
+	}
+	return &requests.Env{
+		Keys: a.Env.Keys, Limiter: a.Env.Limiter, Limits: requests.DefaultLimits, Jobs: a.Env.Jobs,
+		Work: &sqs.Jobs{Client: awssqs.NewFromConfig(a.AWS, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") }), QueueURL: workQueue},
+		Now:  time.Now, Config: cfg,
+	}, nil
+}
+
+// OperatorEmail is where the operator's mail (the digest of due requests) goes: the
+// operator's contact (OPERATOR_CONTACT) when it is an address, else none.
+func OperatorEmail() string {
+	c := strings.TrimSpace(os.Getenv("OPERATOR_CONTACT"))
+	if privacy.ValidateEmail("contact", c) != nil {
+		return ""
+	}
+	return c
 }

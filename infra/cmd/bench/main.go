@@ -35,6 +35,7 @@ var measurements = []measurement{
 	{"cold starts", coldStarts},
 	{"round trips", roundTripsThroughCloud},
 	{"page weights", pageWeights},
+	{"exports", exports},
 }
 
 // config is what the flags set.
