@@ -123,6 +123,11 @@ func TestP24_UnderFourteenNeedsGuardian(t *testing.T) {
 		if !a.hasAudit("guardian.confirmed") {
 			t.Errorf("no audit entry for the guardian's consent: %+v", a.Audit)
 		}
+		// The age rule decided the account's fate by itself: it is recorded, with what it
+		// looked at, for an explanation on request (P22).
+		if len(a.Decisions) != 1 || a.Decisions[0].Name != privacy.DecisionGuardianRequired || a.Decisions[0].Inputs["ageGroup"] != "under14" {
+			t.Errorf("decisions = %+v, want the age rule's", a.Decisions)
+		}
 		// An active account is out of the sweep.
 		if attr(profileOf(partitionOf(t, c.id)), "GSI2PK") != "" {
 			t.Error("an active child's account is still due for the sweep")

@@ -277,6 +277,20 @@ type accountView struct {
 		Action string    `json:"action"`
 		Fields []string  `json:"fields"`
 	} `json:"audit"`
+	Requests []struct {
+		ID       string    `json:"id"`
+		Type     string    `json:"type"`
+		Status   string    `json:"status"`
+		Received time.Time `json:"received"`
+		Due      time.Time `json:"due"`
+	} `json:"requests"`
+	Decisions []struct {
+		At           time.Time         `json:"at"`
+		Name         string            `json:"name"`
+		LogicVersion string            `json:"logicVersion"`
+		Inputs       map[string]string `json:"inputs"`
+		Outcome      string            `json:"outcome"`
+	} `json:"decisions"`
 }
 
 func decodeAccount(tb testing.TB, r reply) accountView {

@@ -65,8 +65,8 @@ func TestP12_SweeperErasesUnderItsPolicy(t *testing.T) {
 	assertErased(t, id, before)
 }
 
-// TestIAMPoliciesGrantOnlyWhatTheFunctionsUse walks every path of the account and consent
-// families (and the status and sweeper functions) through the API, the mail worker and the sweeper, then asks
+// TestIAMPoliciesGrantOnlyWhatTheFunctionsUse walks every path of the account, consent and
+// requests families (and the status, sweeper and deadlines functions) through the API, the mail worker and the sweeper, then asks
 // the local cloud's IAM proxy which actions each function's policy allows that no call used:
 // there must be none, and none of the walk's calls may have been refused.
 func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
@@ -145,6 +145,29 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 	waitErased(t, no.id, no.profileBefore)
 	waitSettled(t)
 
+	// Data-subject requests: a visitor's access request for an account's address (proved by
+	// code, moved into the account, exported), a signed-in copy for a third party (its link,
+	// the confirmation, the third party's link), the status link, the list, and the deadlines
+	// function reminding the operator.
+	rp := newPerson("iamreq")
+	rv, _ := mustActive(t, rp, nil)
+	access := fileAsVisitor(t, rp.Email, 1, map[string]any{"type": "access"})
+	access.status(t)
+	waitMail(t, rp.Email, kindExportReady, 1)
+	wantStatus(t, "a signed-in copy", rv.fileRequest(map[string]any{"type": "copy", "thirdParty": uniq("iamreq") + "@example.org", "password": rp.Password}), http.StatusCreated)
+	wantStatus(t, "the list", rv.do("GET", "/api/requests", nil), http.StatusOK)
+	ready := waitMail(t, rp.Email, kindExportReady, 2)
+	archiveAt(t, follow(t, exportLinkRE.FindStringSubmatch(ready.Body.Text)[1]))
+	share := shareLinkRE.FindStringSubmatch(waitMail(t, rp.Email, kindShareConfirm, 1).Body.Text)
+	shareID, _ := url.QueryUnescape(share[1])
+	wantStatus(t, "confirm the share", newVisitor(t).do("POST", "/api/exports/"+url.PathEscape(shareID)+"/share", map[string]string{"token": share[2]}), http.StatusOK)
+	contact := fileAsVisitor(t, uniq("iamreq")+"@example.com", 1, map[string]any{"type": "contact", "details": "Hello."})
+	shiftDue(t, contact.id, time.Now().Add(2*24*time.Hour))
+	if err := cloud.FireSchedule(ctx, "DeadlinesFunction"); err != nil {
+		t.Fatalf("deadlines: %v", err)
+	}
+	waitSettled(t)
+
 	var refused []string
 	for _, c := range cloud.IAMCalls()[from:] {
 		if !c.Allowed {
@@ -156,9 +179,19 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 	}
 	for fn, grants := range cloud.UnusedGrants() {
 		for _, g := range grants {
+			if why, ok := unusedOnPurpose[fn+" "+g.Action]; ok {
+				t.Logf("%s keeps %s unused on the walk: %s", fn, g.Action, why)
+				continue
+			}
 			t.Errorf("%s is granted %s on %s (%s), which nothing it does uses", fn, g.Action, strings.Join(g.Resources, ", "), g.Source)
 		}
 	}
+}
+
+// unusedOnPurpose are grants the walk cannot use, with why they are kept.
+var unusedOnPurpose = map[string]string{
+	"ExportFunction s3:AbortMultipartUpload": "only an export of more than one part (5 MiB) that fails aborts its upload; " +
+		"without the grant its parts would stay until the bucket's lifecycle removes them a day later",
 }
 
 // subjectOf is a signed-in visitor's subject ID.
