@@ -81,6 +81,15 @@ func main() {
 			fmt.Printf("    %s  %s\n", n, sched[n])
 		}
 	}
+	if creds, err := c.AWS.Credentials.Retrieve(ctx); err == nil {
+		// The operator's tool works on the local cloud as on AWS, with the emulators' admin
+		// credentials and endpoints in place of a stack's outputs (docs/portalctl.md).
+		fmt.Println("\n  Operator's tool, from another shell in this directory:")
+		fmt.Printf("    export AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s \\\n", c.Region, creds.AccessKeyID, creds.SecretAccessKey)
+		fmt.Printf("      AWS_ENDPOINT_URL_DYNAMODB=%s AWS_ENDPOINT_URL_SQS=%s \\\n", c.Endpoints.DynamoDB, c.Endpoints.SQS)
+		fmt.Printf("      PORTAL_TABLE=%s PORTAL_MAIL_QUEUE_URL=%s\n", c.Names["PortalTable"], c.Names["MailQueue"])
+		fmt.Println("    go run ./cmd/portalctl queue")
+	}
 	fmt.Println("\nCtrl-C stops everything.")
 	<-ctx.Done()
 	log.Printf("stopping...")

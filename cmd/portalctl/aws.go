@@ -1,0 +1,107 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/privacyportal/portal/internal/awsenv"
+	"github.com/privacyportal/portal/internal/dynamodb"
+	"github.com/privacyportal/portal/internal/requests"
+	"github.com/privacyportal/portal/internal/sqs"
+)
+
+// The stack outputs portalctl reads (template.yaml, Outputs).
+const (
+	outputTable     = "TableName"
+	outputMailQueue = "MailQueueURL"
+)
+
+// connect reaches the portal c names, with the operator's own AWS credentials: the SDK's
+// default chain (environment, profile, SSO...), not awsenv.Load, which reads only the static
+// keys Lambda sets. Endpoints come from AWS_ENDPOINT_URL_<SERVICE>, as in the functions, so
+// the same command works on the local cloud.
+func connect(ctx context.Context, c Config) (*requests.Operator, error) {
+	opts := []func(*config.LoadOptions) error{
+		// A call the local emulators do not answer must fail, not hang.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(awsenv.Timeout)),
+	}
+	if c.Region != "" {
+		opts = append(opts, config.WithRegion(c.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("load the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return nil, errors.New("no AWS region: set --region, AWS_REGION or a profile's region")
+	}
+	if c.Stack != "" {
+		cf := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.BaseEndpoint = awsenv.Endpoint("CLOUDFORMATION") })
+		outs, err := stackOutputs(ctx, cf, c.Stack)
+		if err != nil {
+			return nil, err
+		}
+		if c, err = fromStack(c, outs); err != nil {
+			return nil, err
+		}
+	}
+	db := awsddb.NewFromConfig(cfg, func(o *awsddb.Options) {
+		o.BaseEndpoint = awsenv.Endpoint("DYNAMODB")
+		// DynamoDB Local's error responses carry no CRC32, and the SDK would print a warning
+		// for each (a stale write is one); AWS's are checked as usual.
+		o.DisableValidateResponseChecksum = o.BaseEndpoint != nil
+	})
+	q := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") })
+	return &requests.Operator{
+		// The Operator's methods use only the mail queue and the clock: no hash key, no limiter.
+		Env:   &requests.Env{Jobs: &sqs.Jobs{Client: q, QueueURL: c.MailQueueURL}, Now: time.Now},
+		Store: &dynamodb.Store{Client: db, Table: c.Table},
+	}, nil
+}
+
+// describeStacksAPI is the part of the CloudFormation client portalctl uses.
+type describeStacksAPI interface {
+	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
+}
+
+// stackOutputs reads a stack's outputs, by key.
+func stackOutputs(ctx context.Context, cf describeStacksAPI, stack string) (map[string]string, error) {
+	out, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &stack})
+	if err != nil {
+		return nil, fmt.Errorf("read the outputs of stack %s: %w", stack, err)
+	}
+	if len(out.Stacks) == 0 {
+		return nil, fmt.Errorf("no stack %s", stack)
+	}
+	outs := map[string]string{}
+	for _, o := range out.Stacks[0].Outputs {
+		outs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
+	}
+	return outs, nil
+}
+
+// fromStack sets the table and the mail queue from the stack's outputs.
+func fromStack(c Config, outs map[string]string) (Config, error) {
+	var missing []string
+	for _, o := range []struct {
+		key string
+		to  *string
+	}{{outputTable, &c.Table}, {outputMailQueue, &c.MailQueueURL}} {
+		if *o.to = outs[o.key]; *o.to == "" {
+			missing = append(missing, o.key)
+		}
+	}
+	if len(missing) > 0 {
+		return Config{}, fmt.Errorf("stack %s has no output %v: is it the portal's stack?", c.Stack, missing)
+	}
+	return c, nil
+}

@@ -1,0 +1,472 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/privacyportal/portal/internal/buildinfo"
+	"github.com/privacyportal/portal/internal/privacy"
+	"github.com/privacyportal/portal/internal/requests"
+)
+
+// Config says which portal portalctl works on: a stack, whose outputs name the table and the
+// mail queue (in AWS), or the table and the mail queue themselves (the local cloud).
+type Config struct {
+	Stack, Table, MailQueueURL string
+	// Region is the stack's region; empty for the AWS configuration's.
+	Region string
+}
+
+// The environment's configuration; flags of the same names override it.
+const (
+	envStack     = "PORTAL_STACK"
+	envTable     = "PORTAL_TABLE"
+	envMailQueue = "PORTAL_MAIL_QUEUE_URL"
+)
+
+// deps is what run takes from outside the process's arguments.
+type deps struct {
+	// Connect builds the Operator for a configuration: main's reads the stack and talks to
+	// AWS; tests return one built on a fake store.
+	Connect func(ctx context.Context, c Config) (*requests.Operator, error)
+	Getenv  func(string) string
+	// Stdin is where --outcome-file - reads the outcome.
+	Stdin io.Reader
+	// Terminal says stderr is a terminal: progress is then rewritten in place.
+	Terminal bool
+}
+
+// Exit codes.
+const (
+	exitOK     = 0
+	exitFailed = 1 // the portal refused the step, or could not be reached
+	exitUsage  = 2 // the command line (or the configuration) is wrong; nothing was done
+)
+
+// maxOutcome bounds an outcome read from a file: it is mailed, and kept in the request.
+const maxOutcome = 64 << 10
+
+// usageError is a command line portalctl cannot run.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// errHelp asks for the usage, on stdout.
+var errHelp = errors.New("help")
+
+// action does a command once its arguments are parsed; id is the request ID, if it takes one.
+type action func(ctx context.Context, c *cli, id string) error
+
+// command is one of portalctl's commands.
+type command struct {
+	// synopsis is how it is called, for usage errors.
+	synopsis string
+	// withID says it takes a request ID.
+	withID bool
+	// flags declares its flags on fs and returns what it does.
+	flags func(fs *flag.FlagSet) action
+}
+
+var commands = map[string]command{
+	"queue": {synopsis: "queue [--json]", flags: func(fs *flag.FlagSet) action {
+		asJSON := fs.Bool("json", false, "")
+		return func(ctx context.Context, c *cli, _ string) error { return c.queue(ctx, *asJSON) }
+	}},
+	"show": {synopsis: "show <id> [--json]", withID: true, flags: func(fs *flag.FlagSet) action {
+		asJSON := fs.Bool("json", false, "")
+		return func(ctx context.Context, c *cli, id string) error { return c.show(ctx, id, *asJSON) }
+	}},
+	"start": {synopsis: "start <id>", withID: true, flags: func(fs *flag.FlagSet) action {
+		return func(ctx context.Context, c *cli, id string) error { return c.start(ctx, id) }
+	}},
+	"complete": {synopsis: `complete <id> --outcome "text" | --outcome-file PATH`, withID: true, flags: func(fs *flag.FlagSet) action {
+		outcome := fs.String("outcome", "", "")
+		file := fs.String("outcome-file", "", "")
+		return func(ctx context.Context, c *cli, id string) error { return c.complete(ctx, id, *outcome, *file) }
+	}},
+	"explain": {synopsis: `explain <id> [--remedy "text"]`, withID: true, flags: func(fs *flag.FlagSet) action {
+		remedy := fs.String("remedy", "", "")
+		return func(ctx context.Context, c *cli, id string) error { return c.explain(ctx, id, *remedy) }
+	}},
+	"refuse": {synopsis: `refuse <id> --ground CODE --reason "text"`, withID: true, flags: func(fs *flag.FlagSet) action {
+		ground := fs.String("ground", "", "")
+		reason := fs.String("reason", "", "")
+		return func(ctx context.Context, c *cli, id string) error { return c.refuse(ctx, id, *ground, *reason) }
+	}},
+}
+
+// cli is one run of portalctl.
+type cli struct {
+	deps
+	stdout, stderr io.Writer
+	conf           Config
+}
+
+// run runs portalctl with args (without the program's name) and returns its exit code.
+// Results go to stdout; errors and progress to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer, d deps) int {
+	c := &cli{deps: d, stdout: stdout, stderr: stderr}
+	var ue *usageError
+	switch err := c.run(ctx, args); {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errHelp):
+		usage(stdout)
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "portalctl: %s\nRun 'portalctl help' for the commands and the configuration.\n", ue.msg)
+		return exitUsage
+	default:
+		c.report(err)
+		return exitFailed
+	}
+}
+
+func (c *cli) run(ctx context.Context, args []string) error {
+	var flags Config
+	top := newFlagSet("portalctl", &flags)
+	if err := top.Parse(args); err != nil {
+		return flagError(err)
+	}
+	args = top.Args()
+	if len(args) == 0 {
+		return usagef("no command (one of %s)", commandNames())
+	}
+	name, args := args[0], args[1:]
+	if name == "help" {
+		return errHelp
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		return usagef("unknown command %q (one of %s)", name, commandNames())
+	}
+	fs := newFlagSet(name, &flags)
+	act := cmd.flags(fs)
+	rest, err := parseAnywhere(fs, args)
+	if err != nil {
+		return flagError(err)
+	}
+	id := ""
+	if cmd.withID {
+		if len(rest) == 0 {
+			return usagef("%s needs a request ID: portalctl %s", name, cmd.synopsis)
+		}
+		id, rest = rest[0], rest[1:]
+	}
+	if len(rest) > 0 {
+		return usagef("%s: unexpected argument %q (portalctl %s; quote text with spaces)", name, rest[0], cmd.synopsis)
+	}
+	set := map[string]bool{}
+	mark := func(f *flag.Flag) { set[f.Name] = true }
+	top.Visit(mark)
+	fs.Visit(mark)
+	if c.conf, err = c.config(flags, set); err != nil {
+		return err
+	}
+	return act(ctx, c, id)
+}
+
+// newFlagSet makes a command's flag set, with the configuration's flags. Every command takes
+// them, before or after its name. It prints nothing: run reports the errors.
+func newFlagSet(name string, conf *Config) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	fs.StringVar(&conf.Stack, "stack", conf.Stack, "")
+	fs.StringVar(&conf.Table, "table", conf.Table, "")
+	fs.StringVar(&conf.MailQueueURL, "mail-queue-url", conf.MailQueueURL, "")
+	fs.StringVar(&conf.Region, "region", conf.Region, "")
+	return fs
+}
+
+func flagError(err error) error {
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	return usagef("%v", err)
+}
+
+// parseAnywhere parses fs's flags wherever they stand among args (the flag package stops at
+// the first argument that is not a flag, and `show ID --json` is as natural as
+// `show --json ID`) and returns the other arguments. After "--" nothing is a flag.
+func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		left := fs.Args()
+		if len(left) == 0 {
+			return rest, nil
+		}
+		if used := args[:len(args)-len(left)]; len(used) > 0 && used[len(used)-1] == "--" {
+			return append(rest, left...), nil
+		}
+		rest, args = append(rest, left[0]), left[1:]
+	}
+}
+
+// config says which portal to work on. The command line, if it names a stack, a table or a
+// queue, replaces the environment's configuration as a whole, so a variable left over from
+// another session never mixes with what the operator typed.
+func (c *cli) config(flags Config, set map[string]bool) (Config, error) {
+	conf, from := flags, "the command line"
+	if !set["stack"] && !set["table"] && !set["mail-queue-url"] {
+		conf = Config{Stack: c.Getenv(envStack), Table: c.Getenv(envTable), MailQueueURL: c.Getenv(envMailQueue), Region: flags.Region}
+		from = "the environment"
+	}
+	switch {
+	case conf.Stack != "" && (conf.Table != "" || conf.MailQueueURL != ""):
+		return Config{}, usagef("%s names both a stack and a table or queue: name the stack (--stack, %s), or the table and the mail queue (--table and --mail-queue-url, %s and %s)", from, envStack, envTable, envMailQueue)
+	case conf.Stack != "":
+	case conf.Table == "" && conf.MailQueueURL == "":
+		return Config{}, usagef("which portal? Name its stack (--stack NAME, or %s), or its table and mail queue (--table and --mail-queue-url, or %s and %s)", envStack, envTable, envMailQueue)
+	case conf.Table == "":
+		return Config{}, usagef("%s names the mail queue but no table (--table, %s)", from, envTable)
+	case conf.MailQueueURL == "":
+		return Config{}, usagef("%s names the table but no mail queue (--mail-queue-url, %s): each step is mailed to the requester", from, envMailQueue)
+	}
+	return conf, nil
+}
+
+func (c *cli) operator(ctx context.Context) (*requests.Operator, error) {
+	return c.Connect(ctx, c.conf)
+}
+
+func (c *cli) queue(ctx context.Context, asJSON bool) error {
+	op, err := c.operator(ctx)
+	if err != nil {
+		return err
+	}
+	// The Operator reads every open request, one by one: count the reads to show progress.
+	p := &progress{Store: op.Store, w: c.stderr, terminal: c.Terminal}
+	counted := *op
+	counted.Store = p
+	vs, err := counted.Queue(ctx)
+	p.end()
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(c.stdout, queueJSON(vs, op.Now()))
+	}
+	printQueue(c.stdout, vs, op.Now())
+	return nil
+}
+
+func (c *cli) show(ctx context.Context, id string, asJSON bool) error {
+	op, err := c.operator(ctx)
+	if err != nil {
+		return err
+	}
+	k, err := op.Show(ctx, id)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(c.stdout, caseJSON(k, op.Now()))
+	}
+	printCase(c.stdout, k, op.Now())
+	return nil
+}
+
+func (c *cli) start(ctx context.Context, id string) error {
+	op, err := c.operator(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := op.Start(ctx, id)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Request %s: %s.\n", clean(v.ID), clean(v.Status))
+	return nil
+}
+
+func (c *cli) complete(ctx context.Context, id, outcome, file string) error {
+	if file != "" {
+		if outcome != "" {
+			return usagef("complete takes --outcome or --outcome-file, not both")
+		}
+		var err error
+		if outcome, err = c.readOutcome(file); err != nil {
+			return err
+		}
+	}
+	op, err := c.operator(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := op.Complete(ctx, id, outcome)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Request %s: %s. The requester is mailed the outcome.\n", clean(v.ID), clean(v.Status))
+	return nil
+}
+
+// readOutcome reads an outcome from a file, or from stdin for "-".
+func (c *cli) readOutcome(path string) (string, error) {
+	r, name := c.Stdin, "standard input"
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", fmt.Errorf("read the outcome: %w", err)
+		}
+		defer f.Close()
+		r, name = f, path
+	}
+	b, err := io.ReadAll(io.LimitReader(r, maxOutcome+1))
+	switch {
+	case err != nil:
+		return "", fmt.Errorf("read the outcome from %s: %w", name, err)
+	case len(b) > maxOutcome:
+		return "", fmt.Errorf("the outcome in %s is longer than %d KiB: it is mailed, say it shorter", name, maxOutcome>>10)
+	case !utf8.Valid(b):
+		return "", fmt.Errorf("the outcome in %s is not UTF-8 text", name)
+	}
+	return string(b), nil
+}
+
+func (c *cli) explain(ctx context.Context, id, remedy string) error {
+	op, err := c.operator(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := op.Explain(ctx, id, remedy)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Request %s: %s. The requester is mailed this explanation:\n\n%s\n", clean(v.ID), clean(v.Status), indent(clean(v.Outcome), "  "))
+	return nil
+}
+
+func (c *cli) refuse(ctx context.Context, id, ground, reason string) error {
+	op, err := c.operator(ctx)
+	if err != nil {
+		return err
+	}
+	v, err := op.Refuse(ctx, id, privacy.RefusalGround(ground), reason)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(c.stdout, "Request %s: %s (%s). The requester is mailed the reason.\n", clean(v.ID), clean(v.Status), clean(v.Refusal.Ground))
+	return nil
+}
+
+// flagOf names a domain error's field as the operator typed it.
+var flagOf = map[string]string{
+	"id":      "<id>",
+	"outcome": "--outcome (or --outcome-file)",
+	"ground":  "--ground",
+	"reason":  "--reason",
+}
+
+// report prints an error the portal answered, plainly: the domain's message is safe to show
+// and names no one.
+func (c *cli) report(err error) {
+	var pe *privacy.Error
+	if !errors.As(err, &pe) || pe.Code == privacy.Internal {
+		fmt.Fprintf(c.stderr, "portalctl: %v\n", err)
+		return
+	}
+	msg := pe.Message
+	if pe.Field != "" {
+		name, ok := flagOf[pe.Field]
+		if !ok {
+			name = pe.Field
+		}
+		msg = name + " " + msg
+	}
+	fmt.Fprintf(c.stderr, "portalctl: %s\n", msg)
+	if pe.Field == "ground" {
+		fmt.Fprintln(c.stderr, "\nRefusal grounds:")
+		grounds(c.stderr)
+	}
+}
+
+// groundHelp says what each refusal ground covers, in the policy's words (section 5).
+var groundHelp = map[privacy.RefusalGround]string{
+	privacy.RefuseNationalSecurity: "national security and national defence",
+	privacy.RefusePublicInterest:   "public safety, public health or a major public interest",
+	privacy.RefuseCriminal:         "criminal investigation, prosecution or trial",
+	privacy.RefuseAbuse:            "ample evidence of malice or abuse of rights",
+	privacy.RefuseHarmsOthers:      "answering would seriously harm the rights and interests of the requester or others",
+	privacy.RefuseRepeated:         "repeated without justification, beyond a reasonable limit",
+	privacy.RefuseImpractical:      "needs too many technical means, or is very impractical (e.g. backups on tape)",
+	privacy.RefuseRisksOthers:      "puts the rights and interests of others at risk",
+}
+
+func grounds(w io.Writer) {
+	for _, g := range privacy.RefusalGrounds {
+		fmt.Fprintf(w, "  %-25s %s\n", g, groundHelp[g])
+	}
+}
+
+func commandNames() string {
+	names := make([]string, 0, len(commands)+1)
+	for n := range commands {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return strings.Join(append(names, "help"), ", ")
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `portalctl %s: the operator's tool for data-subject requests
+
+Usage: portalctl [configuration] <command> [arguments]
+
+Commands:
+  queue [--json]           the open requests by due date, soonest first: ID, type,
+                           status, received, due, days left (OVERDUE past the due date),
+                           repeat
+  show <id> [--json]       one request: its fields and steps, the account it concerns
+                           (name, e-mail, username, status) and the automated decisions
+                           recorded about the subject
+  start <id>               mark a request in progress
+  complete <id> --outcome "text"
+  complete <id> --outcome-file PATH
+                           answer a request (a correction, a withdrawal, a complaint, a
+                           question...) in plain words: what was done. PATH - reads
+                           standard input. Access, copy, deletion and cancellation are
+                           answered by the workers, not here.
+  explain <id> [--remedy "text"]
+                           answer an explanation request from the automated decisions
+                           on record, then the remedy offered, if any
+  refuse <id> --ground CODE --reason "text"
+                           refuse a request on one of the grounds below, explained in
+                           plain words
+  help                     this text
+
+Every step (start, complete, explain, refuse) is kept in the request with its time, and
+the requester is mailed about it. Times are UTC.
+
+Refusal grounds:
+`, buildinfo.Version)
+	grounds(w)
+	fmt.Fprintf(w, `
+Configuration (flags before or after the command; flags replace the environment):
+  --stack NAME           or %[1]s: the portal's CloudFormation stack; its outputs
+                         TableName and MailQueueURL name the table and the mail queue
+  --table NAME           or %[2]s
+  --mail-queue-url URL   or %[3]s: the table and the mail queue themselves,
+                         instead of a stack (the local cloud: make dev prints them)
+  --region REGION        the stack's region (default: the AWS configuration's)
+  Credentials are the AWS SDK's default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and
+  AWS_SECRET_ACCESS_KEY, SSO... Endpoints: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS
+  (and AWS_ENDPOINT_URL_CLOUDFORMATION), as in the local cloud.
+
+Exit status: 0 done; 1 the portal refused the step or could not be reached (the message
+says why); 2 a wrong command line or configuration (nothing was done).
+`, envStack, envTable, envMailQueue)
+}
