@@ -74,8 +74,9 @@ func (c *Cloud) startEmulators(ctx context.Context, only ...string) error {
 			return []string{"node", filepath.Join(infra, "emulators", "sqs.mjs"), strconv.Itoa(p)}
 		}, &c.Endpoints.SQS},
 		// s3rver checks signatures and presigned-URL expiry, which the export links rely on.
+		// s3.cjs starts it with objects written atomically (see there).
 		{"s3", infra, func(p int) []string {
-			return []string{"node", filepath.Join(nm, "s3rver", "bin", "s3rver.js"), "-d", s3Dir, "-a", "127.0.0.1", "-p", strconv.Itoa(p), "--silent", "--no-vhost-buckets"}
+			return []string{"node", filepath.Join(infra, "emulators", "s3.cjs"), s3Dir, strconv.Itoa(p)}
 		}, &c.Endpoints.S3},
 	}
 	if (len(only) == 0 && c.needKMS) || slices.Contains(only, "kms") {
