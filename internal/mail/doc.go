@@ -1,8 +1,9 @@
 // Package mail renders the portal's e-mail (verification codes, notices to account owners and
 // guardians, consent receipts, the operator's marketing mail, and the mails of data-subject
-// requests: codes, receipts, updates, copies of data and the operator's digest of due
-// requests) in English and Simplified Chinese, as plain text and accessible HTML, and builds
-// the raw MIME message an e-mail service sends, with attachments (a consent receipt's JSON).
+// requests: codes, receipts, updates, copies of data, the outcome of an erasure and the
+// operator's digest of due requests) in English and Simplified Chinese, as plain text and
+// accessible HTML, and builds the raw MIME message an e-mail service sends, with attachments
+// (a consent receipt's JSON).
 // It imports no AWS SDK.
 //
 // Every mail says who sent it and why the reader gets it, and links only to the URLs it is

@@ -93,6 +93,15 @@ const (
 	// copy. Data: RequesterName (the requester's name; never in the subject), Link, Days,
 	// Contact.
 	ExportThirdParty Kind = "export_third_party"
+	// ErasureDone tells the requester that the erasure they asked for, by a deletion request
+	// (promise P17) or an account cancellation (P03, P20), is done. Data: RequestType
+	// (deletion or cancellation), RequestID, At (when the erasure finished, shown in UTC), Link
+	// (the request's status page, which shows the outcome), Erasure (what was removed, who was
+	// told, how long the backups keep it), Contact. It is mailed after everything about the
+	// reader was deleted, so it has no Name and says why; it says what was deleted, that a
+	// record with no personal data is kept as proof, and names the third parties the reader
+	// had a copy sent to, whom the portal did not tell.
+	ErasureDone Kind = "erasure_done"
 	// OperatorDigest lists, for the operator's privacy contact, the requests whose due dates
 	// are near or past. Data: Requests (IDs, types and dates only: no names, no addresses).
 	OperatorDigest Kind = "operator_digest"
@@ -126,7 +135,8 @@ type Data struct {
 	// ReceiptID names the receipt; it is also part of the attachment's file name, so it is
 	// letters, digits, '.', '_' and '-' only.
 	ReceiptID string
-	// At is when the consent changed.
+	// At is when the consent changed (ConsentReceipt), or when the erasure finished
+	// (ErasureDone).
 	At time.Time
 	// Receipt is the receipt as Kantara Consent Receipt JSON.
 	Receipt []byte
@@ -162,6 +172,28 @@ type Data struct {
 	RequesterName string
 	// Requests are the requests an operator's digest lists, in the order given.
 	Requests []DueRequest
+	// Erasure is what an erasure removed and who else was concerned, for ErasureDone.
+	Erasure *Erasure
+}
+
+// Erasure is the outcome of an erasure (promises P17, P20), as ErasureDone reports it.
+type Erasure struct {
+	// Items counts the records removed from the portal's database; Objects the stored files
+	// removed (export archives, data waiting for a recipient).
+	Items, Objects int
+	// RecipientsTold are the organisations that had received the person's data and were
+	// instructed to delete it (P17), by name, already in the mail's language, in the order
+	// given.
+	RecipientsTold []string
+	// Independent are the addresses of the third parties the person themself had a copy of
+	// their data sent to. They received it on the person's own instruction and were not told
+	// of the erasure: the mail names them, so the person can ask them directly.
+	Independent []string
+	// BackupDays is within how many days the data leaves the point-in-time backups; at least
+	// 1.
+	BackupDays int
+	// Verified says a search after the erasure found nothing of the person left.
+	Verified bool
 }
 
 // DueRequest is one request in the operator's digest. It holds no name and no address: the
@@ -259,7 +291,9 @@ var needs = map[Kind]struct {
 	ExportReady:        {link: true, days: true, requestsLink: true},
 	ExportShareConfirm: {thirdParty: true, link: true},
 	ExportThirdParty:   {requesterName: true, link: true, days: true},
-	OperatorDigest:     {requests: true},
+	// Also a deletion or cancellation, and Erasure: see checkErasure.
+	ErasureDone:    {requestType: true, requestID: true, link: true, at: true},
+	OperatorDigest: {requests: true},
 }
 
 // The values Data.RequestType, Data.Status and Data.RefusalGround may take (those of
@@ -280,7 +314,8 @@ func Kinds() []Kind {
 	return []Kind{
 		VerifyEmail, AlreadyRegistered, GuardianConsent, GuardianDecision, EmailChangeVerify, EmailChangeNotice,
 		PasswordReset, PasswordChanged, Marketing, ConsentReceipt,
-		RequestCode, RequestReceipt, RequestUpdate, ExportReady, ExportShareConfirm, ExportThirdParty, OperatorDigest,
+		RequestCode, RequestReceipt, RequestUpdate, ExportReady, ExportShareConfirm, ExportThirdParty, ErasureDone,
+		OperatorDigest,
 	}
 }
 
@@ -399,6 +434,13 @@ func Render(op Operator, m Message) (Rendered, error) {
 		if err := checkUpdate(d); err != nil {
 			return Rendered{}, err
 		}
+	}
+	if m.Kind == ErasureDone {
+		e, err := checkErasure(d)
+		if err != nil {
+			return Rendered{}, err
+		}
+		d.Erasure = e
 	}
 	if err := checkRequestCodes(d); err != nil {
 		return Rendered{}, err
@@ -537,6 +579,48 @@ func checkUpdate(d Data) error {
 		}
 	}
 	return nil
+}
+
+// checkErasure checks what an ErasureDone needs beyond the fields every one does: a deletion
+// or a cancellation, and an Erasure with its backup period, counts that are not negative and
+// no blank name or address. It returns a copy of the Erasure with each name and address on
+// one line (a line break must not make up a line of the text part), the caller's left as
+// it is.
+func checkErasure(d Data) (*Erasure, error) {
+	if d.RequestType != "deletion" && d.RequestType != "cancellation" {
+		return nil, errors.New("mail: erasure_done mail needs Data.RequestType deletion or cancellation")
+	}
+	if d.Erasure == nil {
+		return nil, errors.New("mail: erasure_done mail needs Data.Erasure")
+	}
+	e := *d.Erasure
+	if e.BackupDays <= 0 {
+		return nil, errors.New("mail: erasure_done mail needs Data.Erasure.BackupDays")
+	}
+	if e.Items < 0 || e.Objects < 0 {
+		return nil, errors.New("mail: Data.Erasure.Items and Data.Erasure.Objects cannot be negative")
+	}
+	oneLine := func(field string, in []string) ([]string, error) {
+		if in == nil {
+			return nil, nil
+		}
+		out := make([]string, len(in))
+		for i, s := range in {
+			out[i] = strings.Join(strings.Fields(s), " ")
+			if out[i] == "" {
+				return nil, fmt.Errorf("mail: Data.Erasure.%s[%d] is empty", field, i)
+			}
+		}
+		return out, nil
+	}
+	var err error
+	if e.RecipientsTold, err = oneLine("RecipientsTold", e.RecipientsTold); err != nil {
+		return nil, err
+	}
+	if e.Independent, err = oneLine("Independent", e.Independent); err != nil {
+		return nil, err
+	}
+	return &e, nil
 }
 
 // checkRequestCodes refuses a request type, status or refusal ground the templates cannot

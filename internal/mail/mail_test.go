@@ -65,6 +65,13 @@ func fullData() portalmail.Data {
 			{ID: "dsr-41a7", Type: "deletion", Due: time.Date(2027, 3, 10, 12, 0, 0, 0, time.UTC), DaysLeft: 2},
 			{ID: "dsr-93c0", Type: "contact", Due: time.Date(2027, 3, 6, 12, 0, 0, 0, time.UTC), DaysLeft: -2, Overdue: true},
 		},
+		Erasure: &portalmail.Erasure{
+			Items: 23, Objects: 4,
+			RecipientsTold: []string{"Northwind Payments Ltd", "Contoso Mailing GmbH"},
+			Independent:    []string{"advisor@example.net"},
+			BackupDays:     35,
+			Verified:       true,
+		},
 	}
 }
 
@@ -77,6 +84,10 @@ func message(locale string, k portalmail.Kind, d portalmail.Data) portalmail.Mes
 	m := portalmail.Message{To: "ada@example.com", Locale: locale, Kind: k, Data: d}
 	if k == portalmail.Marketing {
 		m.Unsubscribe = oneClick
+	}
+	if k == portalmail.ErasureDone && d.RequestType == "copy" {
+		// fullData's request is a copy; an erasure answers a deletion or a cancellation.
+		m.Data.RequestType = "deletion"
 	}
 	return m
 }
@@ -102,13 +113,16 @@ var uses = map[portalmail.Kind][]string{
 	portalmail.ExportReady:        {"Name", "Link", "Days", "RequestsLink", "Contact"},
 	portalmail.ExportShareConfirm: {"Name", "ThirdParty", "Link", "Contact"},
 	portalmail.ExportThirdParty:   {"RequesterName", "Link", "Days", "Contact"},
-	portalmail.OperatorDigest:     {"Requests"},
+	// No Name: it went with everything else.
+	portalmail.ErasureDone:    {"RequestID", "Link", "Contact", "At", "Erasure"},
+	portalmail.OperatorDigest: {"Requests"},
 }
 
 // shown are the Data fields a mail shows only if its kind uses them.
 var shown = []string{
 	"Name", "Code", "Link", "SignInLink", "ChildName", "Contact", "Title", "UnsubscribeLink", "PreferencesLink", "ReceiptID", "Paragraphs", "Changes",
 	"RequestID", "Outcome", "RefusalReason", "ComplaintLink", "RequestsLink", "ThirdParty", "RequesterName", "Requests",
+	"Erasure",
 }
 
 func field(d portalmail.Data, name string) string {
@@ -177,6 +191,9 @@ func fields(d portalmail.Data, name string) []string {
 			out = append(out, r.ID)
 		}
 		return out
+	case "Erasure":
+		// The names and addresses: the counts are checked on their own.
+		return append(slices.Clone(d.Erasure.RecipientsTold), d.Erasure.Independent...)
 	}
 	return []string{field(d, name)}
 }
@@ -344,6 +361,7 @@ func TestRenderEscapesHTML(t *testing.T) {
 				d.RequestID, d.ThirdParty, d.RequesterName = evil, evil, evil
 				d.Outcome, d.RefusalReason = evil+"\n\n<img src=https://tracker.example/p.gif>", evil
 				d.Requests = []portalmail.DueRequest{{ID: evil, Type: "copy", Due: d.Due, DaysLeft: 3}}
+				d.Erasure.RecipientsTold, d.Erasure.Independent = []string{evil, "<img src=https://tracker.example/p.gif>"}, []string{evil}
 				r, err := portalmail.Render(op, message(loc, k, d))
 				if err != nil {
 					t.Fatal(err)
@@ -352,7 +370,7 @@ func TestRenderEscapesHTML(t *testing.T) {
 					t.Errorf("HTML has a live script or image tag:\n%s", r.HTML)
 				}
 				if slices.ContainsFunc(uses[k], func(f string) bool {
-					return slices.Contains([]string{"Name", "ChildName", "RequestID", "ThirdParty", "RequesterName", "Outcome", "RefusalReason", "Requests"}, f)
+					return slices.Contains([]string{"Name", "ChildName", "RequestID", "ThirdParty", "RequesterName", "Outcome", "RefusalReason", "Requests", "Erasure"}, f)
 				}) {
 					if !strings.Contains(r.HTML, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 						t.Errorf("HTML does not show the escaped name:\n%s", r.HTML)
@@ -413,6 +431,14 @@ func TestRenderRefuses(t *testing.T) {
 	with := func(f func(*portalmail.Data)) portalmail.Data {
 		c := d
 		f(&c)
+		return c
+	}
+	// withErasure changes a copy of d's Erasure: with alone would change the one d points to.
+	withErasure := func(f func(*portalmail.Erasure)) portalmail.Data {
+		c := d
+		e := *d.Erasure
+		f(&e)
+		c.Erasure = &e
 		return c
 	}
 	opWith := func(f func(*portalmail.Operator)) portalmail.Operator {
@@ -488,6 +514,20 @@ func TestRenderRefuses(t *testing.T) {
 		{"third party without requester name", op, portalmail.ExportThirdParty, with(func(d *portalmail.Data) { d.RequesterName = "" })},
 		{"third party without link", op, portalmail.ExportThirdParty, with(func(d *portalmail.Data) { d.Link = "" })},
 		{"third party without days", op, portalmail.ExportThirdParty, with(func(d *portalmail.Data) { d.Days = 0 })},
+		{"erasure without type", op, portalmail.ErasureDone, with(func(d *portalmail.Data) { d.RequestType = "" })},
+		{"erasure of an access request", op, portalmail.ErasureDone, with(func(d *portalmail.Data) { d.RequestType = "access" })},
+		{"erasure of an unknown request type", op, portalmail.ErasureDone, with(func(d *portalmail.Data) { d.RequestType = "token" })},
+		{"erasure without ID", op, portalmail.ErasureDone, with(func(d *portalmail.Data) { d.RequestType, d.RequestID = "deletion", " " })},
+		{"erasure without link", op, portalmail.ErasureDone, with(func(d *portalmail.Data) { d.RequestType, d.Link = "deletion", "" })},
+		{"erasure with a relative link", op, portalmail.ErasureDone, with(func(d *portalmail.Data) { d.RequestType, d.Link = "deletion", "/requests/" })},
+		{"erasure without time", op, portalmail.ErasureDone, with(func(d *portalmail.Data) { d.RequestType, d.At = "cancellation", time.Time{} })},
+		{"erasure without Erasure", op, portalmail.ErasureDone, with(func(d *portalmail.Data) { d.RequestType, d.Erasure = "deletion", nil })},
+		{"erasure without backup days", op, portalmail.ErasureDone, withErasure(func(e *portalmail.Erasure) { e.BackupDays = 0 })},
+		{"erasure with negative backup days", op, portalmail.ErasureDone, withErasure(func(e *portalmail.Erasure) { e.BackupDays = -1 })},
+		{"erasure with negative items", op, portalmail.ErasureDone, withErasure(func(e *portalmail.Erasure) { e.Items = -1 })},
+		{"erasure with negative objects", op, portalmail.ErasureDone, withErasure(func(e *portalmail.Erasure) { e.Objects = -1 })},
+		{"erasure with a blank recipient", op, portalmail.ErasureDone, withErasure(func(e *portalmail.Erasure) { e.RecipientsTold = []string{"Northwind Payments Ltd", "\n "} })},
+		{"erasure with a blank third party", op, portalmail.ErasureDone, withErasure(func(e *portalmail.Erasure) { e.Independent = []string{""} })},
 		{"digest without requests", op, portalmail.OperatorDigest, with(func(d *portalmail.Data) { d.Requests = nil })},
 		{"digest entry without ID", op, portalmail.OperatorDigest, with(func(d *portalmail.Data) {
 			d.Requests = []portalmail.DueRequest{{Type: "copy", Due: d.Due}}
@@ -512,6 +552,7 @@ func TestRenderRefuses(t *testing.T) {
 			for _, secret := range []string{
 				"ada@example.com", d.Name, d.Code, d.Link, d.SignInLink, d.ChildName, "token", d.Title, d.Paragraphs[0], d.ReceiptID, d.UnsubscribeLink, "Bcc",
 				d.RequestID, d.ThirdParty, d.RequesterName, d.ComplaintLink, "dsr-41a7", "expired",
+				d.Erasure.RecipientsTold[0], d.Erasure.Independent[0],
 			} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("error %q repeats personal data", err)

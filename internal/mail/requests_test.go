@@ -59,6 +59,8 @@ func TestRenderRequestMailInEachLanguage(t *testing.T) {
 		{"zh-CN", portalmail.ExportShareConfirm, []string{"只有在您确认之后，我们才会将您的副本发送给 bank@example.org。", "如果您没有提出这项要求，请忽略此邮件"}},
 		{"en", portalmail.ExportThirdParty, []string{"Grace Hopper asked Privacy Portal to send you a copy", "at their request, as our privacy policy provides", "works only once, within 9 days", "a JSON file", "CSV files", "an index page"}},
 		{"zh-CN", portalmail.ExportThirdParty, []string{"Grace Hopper请求Privacy Portal", "我们应其请求、按照我们的隐私政策发送此副本", "只能使用一次", "9 天", "JSON 文件", "CSV 文件", "索引页面"}},
+		{"en", portalmail.ErasureDone, []string{"Hello,", "You asked Privacy Portal to delete your data. We have done it", "Request: the deletion of your data", "Reference: req-8c2f41", "Finished: 2027-03-03 01:30 UTC", "found nothing"}},
+		{"zh-CN", portalmail.ErasureDone, []string{"您好：", "您要求Privacy Portal删除您的数据。", "请求类型：删除您的数据", "请求编号：req-8c2f41", "完成时间：2027-03-03 01:30 UTC", "未发现任何内容"}},
 		{"en", portalmail.OperatorDigest, []string{"dsr-41a7: deletion, due 10 March 2027 (2 days left)", "dsr-93c0: contact, OVERDUE, was due 6 March 2027", "portalctl show <id>"}},
 		{"zh-CN", portalmail.OperatorDigest, []string{"dsr-41a7：删除，截止日期为 2027年3月10日（剩余 2 天）", "dsr-93c0：联系，已逾期，截止日期为 2027年3月6日", "portalctl show <id>"}},
 	}
@@ -311,5 +313,146 @@ func TestP23_OperatorDigestListsDueRequests(t *testing.T) {
 			}
 			checkParts(t, r, parts, append(tc.want, "portalctl show <id>"), []string{d.Name, d.RequesterName, d.ThirdParty, d.Contact, "ada@example.com", d.RequestID})
 		})
+	}
+}
+
+// erasureMessage is an ErasureDone mail of fullData's erasure, for a request of type typ.
+func erasureMessage(locale, typ string, e portalmail.Erasure) portalmail.Message {
+	d := fullData()
+	d.RequestType, d.Erasure = typ, &e
+	return message(locale, portalmail.ErasureDone, d)
+}
+
+// TestP17_ErasureDoneReportsTheOutcome: the mail after an erasure names every recipient told
+// to delete and every third party the person had a copy sent to (and says the portal did not
+// contact those), gives the counts, the backup period, the check that found nothing, what is
+// kept as proof and whom to ask; it greets no one by name, for the name is gone.
+func TestP17_ErasureDoneReportsTheOutcome(t *testing.T) {
+	d := fullData()
+	e := *d.Erasure
+	tests := []struct {
+		locale, typ string
+		want        []string
+	}{
+		{"en", "deletion", []string{
+			"You asked Privacy Portal to delete your data.", "does not greet you by name",
+			"We have instructed each of them to delete it:\nNorthwind Payments Ltd\nContoso Mailing GmbH",
+			"At your request, we had sent a copy of your data to:\nadvisor@example.net",
+			"so we have not contacted them", "ask them directly",
+			"we removed 23 records from our database and 4 files from our storage",
+			"within 35 days of the erasure",
+			"searched our systems for anything left about you and found nothing",
+			"account and your profile", "consent choices", "your requests to us", "audit trail", "sign-in sessions", "export archives",
+			"a single record, as proof", "no personal data",
+			"Finished: 2027-03-03 01:30 UTC", "data protection authority",
+		}},
+		{"en", "cancellation", []string{
+			"You asked Privacy Portal to cancel your account and delete your data.", "the account cannot be restored",
+			"Northwind Payments Ltd", "Contoso Mailing GmbH", "advisor@example.net", "so we have not contacted them",
+			"23 records", "4 files", "within 35 days", "found nothing",
+		}},
+		{"zh-CN", "deletion", []string{
+			"您要求Privacy Portal删除您的数据。", "本邮件不再称呼您的姓名",
+			"我们已通知每一家机构删除这些数据：\nNorthwind Payments Ltd\nContoso Mailing GmbH",
+			"我们曾将您的数据副本发送至以下地址：\nadvisor@example.net",
+			"因此我们没有联系对方", "请直接向对方提出",
+			"删除了 23 条记录", "删除了 4 个文件",
+			"删除完成后 35 天内从备份中消失",
+			"未发现任何内容",
+			"账户和个人资料", "同意设置历史记录", "您向我们提出的请求", "审计记录", "登录会话", "下载存档",
+			"仅保留一条记录", "不含任何个人信息",
+			"完成时间：2027-03-03 01:30 UTC", "数据保护监管机构",
+		}},
+		{"zh-CN", "cancellation", []string{
+			"您要求Privacy Portal注销您的账户并删除您的数据。", "账户也无法恢复",
+			"Northwind Payments Ltd", "Contoso Mailing GmbH", "advisor@example.net", "因此我们没有联系对方",
+			"23 条记录", "4 个文件", "35 天内", "未发现任何内容",
+		}},
+	}
+	subjects := map[string]bool{}
+	for _, tc := range tests {
+		t.Run(tc.typ+"/"+tc.locale, func(t *testing.T) {
+			r, parts := renderBoth(t, erasureMessage(tc.locale, tc.typ, e))
+			// The lists, item by item and in order: "- " in the text, <li> in the HTML.
+			for i := range parts {
+				parts[i] = strings.Join(strings.FieldsFunc(strings.ReplaceAll(parts[i], "\n- ", "\n"), func(r rune) bool { return r == '\n' }), "\n")
+			}
+			want := append(tc.want, d.RequestID, d.Link, d.Contact)
+			bad := []string{d.Name, "Ada", d.ThirdParty, d.ComplaintLink, d.RequestsLink}
+			if tc.locale == portalmail.Chinese {
+				bad = append(bad, "Hello", "Request:", "records", "days")
+			}
+			checkParts(t, r, parts, want, bad)
+			// No list item left empty, no stray markup.
+			if strings.Contains(r.HTML, "<li></li>") || strings.Contains(r.Text, "\n- \n") {
+				t.Errorf("empty list item:\n%s", r.Text)
+			}
+			subjects[r.Subject] = true
+		})
+	}
+	if len(subjects) != len(tests) {
+		t.Errorf("deletion and cancellation share a subject: %v", subjects)
+	}
+
+	// One of each counts in the singular; a search that was not made is not claimed.
+	one := e
+	one.Items, one.Objects, one.BackupDays, one.Verified = 1, 1, 1, false
+	r, parts := renderBoth(t, erasureMessage("en", "deletion", one))
+	checkParts(t, r, parts, []string{"we removed 1 record from our database and 1 file from our storage", "within 1 day of the erasure"}, []string{"found nothing", "We checked"})
+	r, parts = renderBoth(t, erasureMessage("zh-CN", "deletion", one))
+	checkParts(t, r, parts, []string{"1 条记录", "1 个文件", "1 天内"}, []string{"未发现任何内容", "我们已经核实"})
+}
+
+// TestP17_ErasureDoneWithNoOneElse: with no recipient told and no third party, the mail says
+// that no organisation had the data and that no copy was sent anyone, rather than leave a
+// heading over an empty list.
+func TestP17_ErasureDoneWithNoOneElse(t *testing.T) {
+	tests := []struct {
+		locale    string
+		want, bad []string
+	}{
+		{"en",
+			[]string{"No organisation had received your data from us, so there was no one else to tell.", "You did not have us send a copy of your data to anyone else."},
+			[]string{"We have instructed each of them", "At your request, we had sent", "not contacted them", "Northwind", "advisor@example.net"}},
+		{"zh-CN",
+			[]string{"此前没有任何机构从我们这里获得过您的数据，因此无需通知其他方。", "您没有要求我们将您的数据副本发送给其他任何人。"},
+			[]string{"我们已通知每一家机构", "我们曾将您的数据副本发送至以下地址", "没有联系对方", "Northwind", "advisor@example.net"}},
+	}
+	for _, tc := range tests {
+		for _, empty := range []struct {
+			name       string
+			told, inde []string
+		}{{"nil", nil, nil}, {"empty", []string{}, []string{}}} {
+			t.Run(tc.locale+"/"+empty.name, func(t *testing.T) {
+				e := *fullData().Erasure
+				e.RecipientsTold, e.Independent = empty.told, empty.inde
+				r, parts := renderBoth(t, erasureMessage(tc.locale, "cancellation", e))
+				checkParts(t, r, parts, tc.want, tc.bad)
+				if strings.Contains(r.HTML, "<ul>\n</ul>") {
+					t.Errorf("HTML has an empty list:\n%s", r.HTML)
+				}
+			})
+		}
+	}
+}
+
+// TestP17_ErasureDoneKeepsTheCallersData: Render puts each name and address on one line in a
+// copy, and leaves the caller's Erasure as it was.
+func TestP17_ErasureDoneKeepsTheCallersData(t *testing.T) {
+	e := portalmail.Erasure{
+		RecipientsTold: []string{"Northwind\n- Payments Ltd"},
+		Independent:    []string{"  advisor@example.net\r\n"},
+		BackupDays:     35,
+	}
+	m := erasureMessage("en", "deletion", e)
+	r, err := portalmail.Render(op, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(r.Text, "\n- Northwind - Payments Ltd\n") || !strings.Contains(r.Text, "\n- advisor@example.net\n") {
+		t.Errorf("names not on one line:\n%s", r.Text)
+	}
+	if m.Data.Erasure.RecipientsTold[0] != "Northwind\n- Payments Ltd" || m.Data.Erasure.Independent[0] != "  advisor@example.net\r\n" {
+		t.Errorf("Render changed the caller's Erasure: %+v", *m.Data.Erasure)
 	}
 }
