@@ -29,7 +29,10 @@ import (
 
 // archives writes archives into the exports bucket, a part at a time.
 type archives struct {
-	client s3.MultipartAPI
+	client interface {
+		s3.MultipartAPI
+		s3.BucketAPI
+	}
 	bucket string
 }
 
@@ -37,11 +40,17 @@ func (a archives) Create(ctx context.Context, key string) requests.ArchiveWriter
 	return s3.NewMultipartWriter(ctx, a.client, a.bucket, key, "application/zip")
 }
 
+func (a archives) Delete(ctx context.Context, key string) error {
+	return (&s3.Bucket{Client: a.client, Bucket: a.bucket}).Delete(ctx, key)
+}
+
 func main() {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
 	var env awsenv.Env
 	table, bucket, mailQueue := env.String("TABLE_NAME"), env.String("EXPORTS_BUCKET"), env.String("MAIL_QUEUE_URL")
 	linkTTL := env.Duration("EXPORT_RETENTION_DAYS", 24*time.Hour)
+	// The worker completes requests: a closed request is kept this long (P12).
+	closedKept := env.Duration("CLOSED_REQUEST_RETENTION_DAYS", 24*time.Hour)
 	if err := env.Err(); err != nil {
 		slog.Error("configuration", "err", err)
 		os.Exit(1)
@@ -51,7 +60,8 @@ func main() {
 		slog.Error("load aws config", "err", err)
 		os.Exit(1)
 	}
-	store := &dynamodb.Store{Client: awsddb.NewFromConfig(aws, func(o *awsddb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") }), Table: table}
+	store := &dynamodb.Store{Client: awsddb.NewFromConfig(aws, func(o *awsddb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") }), Table: table,
+		Retention: dynamodb.Retention{ClosedRequests: closedKept}}
 	s3c := awss3.NewFromConfig(aws, func(o *awss3.Options) { o.BaseEndpoint, o.UsePathStyle = awsenv.Endpoint("S3"), awsenv.S3PathStyle() })
 	mail := &sqs.Jobs{Client: awssqs.NewFromConfig(aws, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") }), QueueURL: mailQueue}
 	svc := &requests.Exporter{

@@ -1,7 +1,7 @@
 // Command mailer is the mail worker: an SQS-triggered Lambda that does the work the account,
 // consent and requests functions hand over as jobs (making codes and links, finding out whose
 // an address is, receipts, marketing mail only with consent, each step of a data-subject
-// request, export links, the operator's digest) and sends the mail through SES. It
+// request, export links, the operator's digest, erasure outcomes) and sends the mail through SES. It
 // is the only function that links SES.
 package main
 
@@ -20,6 +20,7 @@ import (
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/awsenv"
 	"github.com/privacyportal/portal/internal/consent"
+	"github.com/privacyportal/portal/internal/erasure"
 	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/mail"
 	"github.com/privacyportal/portal/internal/requests"
@@ -33,6 +34,7 @@ func main() {
 	var env awsenv.Env
 	sender, configSet, trackedSet := env.String("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET"), env.Optional("SES_TRACKED_CONFIGURATION_SET")
 	operatorName, operatorContact := env.String("OPERATOR_NAME"), env.String("OPERATOR_CONTACT")
+	backupDays := env.Int("BACKUP_DAYS")
 	if err := env.Err(); err != nil {
 		slog.Error("configuration", "err", err)
 		os.Exit(1)
@@ -60,8 +62,12 @@ func main() {
 		os.Exit(1)
 	}
 	requestMail := &requests.Worker{Env: requestsEnv, Store: w.Store, Sender: sesSender}
+	erasures := &erasure.Notifier{Store: w.Store, Sender: sesSender, BackupDays: backupDays,
+		SiteURL: func() string { return w.Env.Config.SiteURL }}
 	do := func(ctx context.Context, j jobs.Job) error {
 		switch {
+		case erasures.Handles(j.Kind):
+			return erasures.Do(ctx, j)
 		case consents.Handles(j.Kind):
 			return consents.Do(ctx, j)
 		case requestMail.Handles(j.Kind):

@@ -90,6 +90,6 @@ func (st *Store) SetPassword(ctx context.Context, id privacy.SubjectID, hash str
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: Item{":h": s(hash)},
 	}, privacy.ErrStale)
-	t.put(newAuditItem(id, audit))
+	t.put(st.newAuditItem(id, audit))
 	return st.commit(ctx, t)
 }

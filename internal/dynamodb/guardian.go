@@ -114,6 +114,6 @@ func (st *Store) ConfirmGuardian(ctx context.Context, id privacy.SubjectID, toke
 	t.decide(id, tokenHash, privacy.GuardianConfirmed)
 	t.settle(id, "guardianConfirmed", "emailVerified", emailVerified, status)
 	t.putIf(newConsentItem(id, consent, 0), "attribute_not_exists(PK)", nil, privacy.ErrChanged) // never overwrite a ledger entry
-	t.put(newAuditItem(id, audit))
+	t.put(st.newAuditItem(id, audit))
 	return st.commit(ctx, t)
 }

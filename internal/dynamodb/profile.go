@@ -132,7 +132,7 @@ func (st *Store) Update(ctx context.Context, id privacy.SubjectID, c privacy.Acc
 	if c.Verification != nil {
 		t.put(newVerificationItem(id, *c.Verification))
 	}
-	t.put(newAuditItem(id, c.Audit))
+	t.put(st.newAuditItem(id, c.Audit))
 	return st.commit(ctx, t)
 }
 

@@ -69,7 +69,7 @@ func decode(items []Item, now time.Time) (decoded, error) {
 			}
 		case KindAudit:
 			var a auditItem
-			if err = attributevalue.UnmarshalMap(it, &a); err == nil {
+			if err = attributevalue.UnmarshalMap(it, &a); err == nil && !expired(a.ExpiresAt, now) {
 				r.Audit = append(r.Audit, a.entry())
 			}
 		case KindRequest:

@@ -55,7 +55,7 @@ func (st *Store) Register(ctx context.Context, r privacy.Registration) error {
 	for i, c := range r.Consents {
 		t.put(newConsentItem(id, c, i))
 	}
-	t.put(newAuditItem(id, r.Audit))
+	t.put(st.newAuditItem(id, r.Audit))
 	for _, d := range r.Decisions {
 		t.put(newDecisionItem(id, d))
 	}

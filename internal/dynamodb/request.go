@@ -43,8 +43,9 @@ type stepItem struct {
 }
 
 // requestItem is a data-subject request. Its version counts its writes: each says which it
-// read. An open request is in GSI1 by due date; an unproved one expires (TTL) a day after it
-// was filed.
+// read. An open request is in GSI1 by due date and never expires; an unproved one expires
+// (TTL) a day after it was filed; a closed one (completed, refused) the store's
+// Retention.ClosedRequests after it was closed (P12).
 type requestItem struct {
 	PK            string     `dynamodbav:"PK"`
 	SK            string     `dynamodbav:"SK"`
@@ -82,7 +83,8 @@ type requestItem struct {
 	ExpiresAt int64  `dynamodbav:"expiresAt,omitempty"`
 }
 
-func newRequestItem(r requests.Record) requestItem {
+// newRequestItem maps a request; closedKept is how long a closed request is kept.
+func newRequestItem(r requests.Record, closedKept time.Duration) requestItem {
 	it := requestItem{
 		PK: SubjectPK(r.Subject), SK: SortKey(KindRequest, r.ID), Type: string(r.Type), Status: string(r.Status),
 		Email: r.Email, Locale: r.Locale, Received: ts(r.Received), Due: ts(r.Due), Details: r.Details,
@@ -106,8 +108,25 @@ func newRequestItem(r requests.Record) requestItem {
 		it.GSI1PK, it.GSI1SK = openRequests, ts(r.Due)+"#"+ts(r.Received)+"#"+string(r.Type)
 	case r.Status == privacy.RequestReceived:
 		it.ExpiresAt = r.Received.Add(unprovedFor).Unix()
+	default: // closed: completed, refused (or any status that is neither open nor unproved)
+		it.ExpiresAt = closedAt(r).Add(closedKept).Unix()
 	}
 	return it
+}
+
+// closedAt is when a closed request was closed: the time of its last step into its status,
+// so that every later write (the export's link used, a mail sent) keeps the same expiry; else
+// its last step's, else when it was received.
+func closedAt(r requests.Record) time.Time {
+	for _, s := range slices.Backward(r.Steps) {
+		if s.Status == r.Status {
+			return s.At
+		}
+	}
+	if len(r.Steps) > 0 {
+		return r.Steps[len(r.Steps)-1].At
+	}
+	return r.Received
 }
 
 func (it requestItem) record() requests.Record {
@@ -144,7 +163,7 @@ func (st *Store) PutRequest(ctx context.Context, r requests.Record, d *privacy.D
 	r.Version = 1
 	if r.Status == privacy.RequestReceived {
 		_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
-			TableName: &st.Table, Item: marshal(newRequestItem(r)), ConditionExpression: aws.String("attribute_not_exists(PK)"),
+			TableName: &st.Table, Item: marshal(newRequestItem(r, st.closedRequestsKept())), ConditionExpression: aws.String("attribute_not_exists(PK)"),
 		})
 		if isConditionFailed(err) {
 			return errRequestTaken
@@ -156,7 +175,7 @@ func (st *Store) PutRequest(ctx context.Context, r requests.Record, d *privacy.D
 	}
 	t := st.txn()
 	t.accountLive(r.Subject)
-	t.putIf(newRequestItem(r), "attribute_not_exists(PK)", nil, errRequestTaken)
+	t.putIf(newRequestItem(r, st.closedRequestsKept()), "attribute_not_exists(PK)", nil, errRequestTaken)
 	if d != nil {
 		t.put(newDecisionItem(r.Subject, *d))
 	}
@@ -209,7 +228,7 @@ func (st *Store) SaveRequest(ctx context.Context, r requests.Record) error {
 	next := r
 	next.Version++
 	_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
-		TableName: &st.Table, Item: marshal(newRequestItem(next)), ConditionExpression: &cond, ExpressionAttributeValues: vals,
+		TableName: &st.Table, Item: marshal(newRequestItem(next, st.closedRequestsKept())), ConditionExpression: &cond, ExpressionAttributeValues: vals,
 	})
 	if isConditionFailed(err) {
 		return privacy.ErrStale
@@ -234,14 +253,14 @@ func (st *Store) MoveRequest(ctx context.Context, from privacy.SubjectID, r requ
 	next := r
 	next.Version++
 	if r.Subject == from {
-		p := &types.Put{TableName: &t.table, Item: marshal(newRequestItem(next)), ConditionExpression: &cond,
+		p := &types.Put{TableName: &t.table, Item: marshal(newRequestItem(next, st.closedRequestsKept())), ConditionExpression: &cond,
 			ExpressionAttributeValues: vals, ExpressionAttributeNames: map[string]string{"#st": "status"}}
 		t.add(types.TransactWriteItem{Put: p}, privacy.ErrStale)
 	} else {
 		t.add(types.TransactWriteItem{Delete: &types.Delete{TableName: &t.table, Key: key(SubjectPK(from), SortKey(KindRequest, r.ID)),
 			ConditionExpression: &cond, ExpressionAttributeValues: vals, ExpressionAttributeNames: map[string]string{"#st": "status"}}}, privacy.ErrStale)
 		t.accountLive(r.Subject)
-		t.putIf(newRequestItem(next), "attribute_not_exists(PK)", nil, errRequestTaken)
+		t.putIf(newRequestItem(next, st.closedRequestsKept()), "attribute_not_exists(PK)", nil, errRequestTaken)
 	}
 	if d != nil {
 		t.put(newDecisionItem(r.Subject, *d))

@@ -9,7 +9,9 @@
 package dynamodb
 
 import (
+	"cmp"
 	"context"
+	"time"
 
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
@@ -38,6 +40,32 @@ type API interface {
 type Store struct {
 	Client API
 	Table  string
+	// Retention says how long the items kept for a configured period live (P12); its zero
+	// fields mean DefaultRetention's.
+	Retention Retention
+}
+
+// Retention is how long items of the kinds whose lifetime is configuration are kept, from
+// the event that starts their clock, before TTL deletes them (expiresAt). The functions set it
+// from template.yaml's parameters; docs/retention.md lists every kind's rule.
+type Retention struct {
+	// ClosedRequests keeps a completed or refused request this long after it was closed
+	// (CLOSED_REQUEST_RETENTION_DAYS). An open request never expires.
+	ClosedRequests time.Duration
+	// Audit keeps an audit entry this long after the change it records (AUDIT_RETENTION_DAYS).
+	Audit time.Duration
+}
+
+// DefaultRetention is template.yaml's defaults, for a Store built without configuration (the
+// operator's tool against a stack without the outputs, tests): never "keep for ever".
+var DefaultRetention = Retention{ClosedRequests: 365 * 24 * time.Hour, Audit: 365 * 24 * time.Hour}
+
+func (st *Store) closedRequestsKept() time.Duration {
+	return cmp.Or(st.Retention.ClosedRequests, DefaultRetention.ClosedRequests)
+}
+
+func (st *Store) auditKept() time.Duration {
+	return cmp.Or(st.Retention.Audit, DefaultRetention.Audit)
 }
 
 var (

@@ -113,7 +113,7 @@ func (st *Store) VerifyEmail(ctx context.Context, id privacy.SubjectID, v privac
 	t.claimEmail(a.EmailKey, id)
 	t.del(EmailLookupPK(a.EmailKey), PendingSK, "subjectId = :id", Item{":id": s(string(id))}, privacy.ErrStale)
 	t.settle(id, "emailVerified", "guardianConfirmed", guardianConfirmed, status)
-	t.put(newAuditItem(id, audit))
+	t.put(st.newAuditItem(id, audit))
 	return st.commit(ctx, t)
 }
 
@@ -197,6 +197,6 @@ func (st *Store) ConfirmNewEmail(ctx context.Context, id privacy.SubjectID, v pr
 		ConditionExpression:       aws.String("attribute_exists(PK)"),
 		ExpressionAttributeValues: Item{":e": s(v.NewEmail), ":k": s(v.NewEmailKey)},
 	}, privacy.ErrStale)
-	t.put(newAuditItem(id, audit))
+	t.put(st.newAuditItem(id, audit))
 	return st.commit(ctx, t)
 }

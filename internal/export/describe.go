@@ -157,6 +157,7 @@ var kinds = sync.OnceValue(func() map[string]*kind {
 				"createdAt": {text: whenText},
 				"action":    {text: text{"What was done.", "执行的操作。"}},
 				"fields":    {text: text{"The fields it changed.", "涉及的字段。"}},
+				"expiresAt": {text: text{"When the entry is deleted: it is kept for a set period after the change.", "该记录的删除时间：变更后保存一段规定的期限。"}, unixTime: true},
 			},
 		},
 		"REQUEST": {
@@ -193,7 +194,7 @@ var kinds = sync.OnceValue(func() map[string]*kind {
 				"thirdPartyUsed":   {text: text{"Whether the third party's link was used.", "第三方的下载链接是否已被使用。"}},
 				"GSI1PK":           {text: text{"An internal index entry, set while the request is open: our staff's queue. Left out: it holds nothing about you.", "内部索引项，在请求处理期间设置，即工作人员的待办队列。本副本不包含该值：它不含关于您的任何信息。"}, withheld: true},
 				"GSI1SK":           {text: text{"The request's place in our staff's queue (its due date): an internal index entry. Left out: the due date is above.", "请求在工作人员待办队列中的位置（按答复期限），属内部索引项。本副本不包含该值：答复期限见上文。"}, withheld: true},
-				"expiresAt":        {text: text{"For a request not yet confirmed: when it is deleted unless you confirm it.", "尚未确认的请求：如您未确认，其被删除的时间。"}, unixTime: true},
+				"expiresAt":        {text: text{"When the request is deleted: for a request not yet confirmed, unless you confirm it; for an answered one, a set period after its answer. A request still being answered has none.", "请求的删除时间：尚未确认的请求，如您未确认即被删除；已答复的请求，在答复后保存一段规定的期限。正在处理的请求没有此项。"}, unixTime: true},
 			},
 		},
 		"DECISION": {

@@ -46,6 +46,7 @@ const (
 	DomainRate        HashDomain = "rate"        // a rate-limit counter's key
 	DomainUnsubscribe HashDomain = "unsubscribe" // the signature of a marketing mail's unsubscribe link
 	DomainPseudonym   HashDomain = "pseudonym"   // a person's pseudonym for one recipient of a transfer
+	DomainTombstone   HashDomain = "tombstone"   // an erased subject's ID, as its tombstone keeps it
 )
 
 // Keyed hashes secrets and look-up keys with a server-side key, so a copy of the table alone

@@ -20,13 +20,18 @@ type ArchiveWriter interface {
 // Archives is where archives are written (the exports bucket).
 type Archives interface {
 	Create(ctx context.Context, key string) ArchiveWriter
+	// Delete deletes an archive (one that is not there is no error).
+	Delete(ctx context.Context, key string) error
 }
 
 // ArchiveKey is where a request's archive is written. It is the same on every try, so a job
 // tried again after a crash writes the one archive again rather than a second one.
 func ArchiveKey(subject privacy.SubjectID, request string) string {
-	return "exports/" + string(subject) + "/" + request + ".zip"
+	return ArchivePrefix(subject) + request + ".zip"
 }
+
+// ArchivePrefix is where every archive of a subject is: what erasure deletes.
+func ArchivePrefix(subject privacy.SubjectID) string { return "exports/" + string(subject) + "/" }
 
 // Exporter is the export worker (P15, P21): it writes every item of a requester's partition
 // into an archive, records it in the request, which it completes, and hands the mail worker
@@ -86,6 +91,12 @@ func (s *Exporter) Export(ctx context.Context, j jobs.Job) (export.Summary, erro
 	_, recorded, err := s.moveTo(ctx, r, privacy.RequestCompleted, func(r *Record) {
 		r.Export = ExportState{Key: key, Bytes: sum.Bytes, Items: sum.Items, ExpiresAt: s.Now().Add(s.Config.ExportLinkTTL)}
 	})
+	if privacy.ErrorCode(err) == privacy.NotFound {
+		// The subject was erased while the archive was written (their erasure deleted the
+		// request): the archive goes too, whichever of the two finished last.
+		logged("export outlived its subject's erasure: archive deleted", r.Subject)
+		return export.Summary{}, s.Archives.Delete(ctx, key)
+	}
 	if err != nil {
 		return export.Summary{}, err
 	}

@@ -52,7 +52,10 @@ type memStore struct {
 	verifies  map[privacy.SubjectID]map[privacy.VerificationKind]privacy.Verification
 	requests  map[privacy.SubjectID][]requests.Record // in the order written
 	decisions map[privacy.SubjectID][]privacy.Decision
-	counts    map[string]int
+	// tombstones are erased subjects' requests, by request ID (written by tests, as the
+	// erasure worker would).
+	tombstones map[string]privacy.Tombstone
+	counts     map[string]int
 	// reads and writes count the calls of each method.
 	reads, writes map[string]int
 	// fail, when set, is returned by the named method instead of doing anything.
@@ -64,7 +67,8 @@ func newMemStore() *memStore {
 		accounts: map[privacy.SubjectID]privacy.Account{}, passwords: map[privacy.SubjectID]string{},
 		owners: map[string]privacy.SubjectID{}, verifies: map[privacy.SubjectID]map[privacy.VerificationKind]privacy.Verification{},
 		requests: map[privacy.SubjectID][]requests.Record{}, decisions: map[privacy.SubjectID][]privacy.Decision{},
-		counts: map[string]int{}, reads: map[string]int{}, writes: map[string]int{}, fail: map[string]error{},
+		tombstones: map[string]privacy.Tombstone{},
+		counts:     map[string]int{}, reads: map[string]int{}, writes: map[string]int{}, fail: map[string]error{},
 	}
 }
 
@@ -332,6 +336,34 @@ func (m *memStore) Decisions(_ context.Context, id privacy.SubjectID) ([]privacy
 }
 
 // Hit is a fixed window per bucket, as the adapter's.
+func (m *memStore) CloseAccount(_ context.Context, id privacy.SubjectID) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.wrote("CloseAccount"); err != nil {
+		return err
+	}
+	a, ok := m.accounts[id]
+	if !ok {
+		return errNoAccount
+	}
+	a.Status = privacy.StatusErasing
+	m.accounts[id] = a
+	return nil
+}
+
+func (m *memStore) Tombstone(_ context.Context, request string) (privacy.Tombstone, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.read("Tombstone"); err != nil {
+		return privacy.Tombstone{}, err
+	}
+	t, ok := m.tombstones[request]
+	if !ok {
+		return privacy.Tombstone{}, privacy.Errorf(privacy.NotFound, "no such tombstone")
+	}
+	return t, nil
+}
+
 func (m *memStore) Hit(_ context.Context, bucket string, n int, window time.Duration, now time.Time) (bool, time.Duration, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -567,6 +599,13 @@ func (a *archives) Create(_ context.Context, key string) requests.ArchiveWriter 
 	return w
 }
 
+func (a *archives) Delete(_ context.Context, key string) error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	delete(a.objects, key)
+	return nil
+}
+
 func (a *archives) objectKeys() []string {
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -648,6 +687,7 @@ type world struct {
 	store     *memStore
 	jobs      *queue // the mail worker's
 	work      *queue // the export worker's
+	erase     *queue // the erasure worker's
 	box       *outbox
 	clock     *clock
 	source    *source
@@ -672,11 +712,11 @@ func newWorld(tb testing.TB) *world {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	w := &world{store: newMemStore(), jobs: &queue{}, work: &queue{}, box: &outbox{},
+	w := &world{store: newMemStore(), jobs: &queue{}, work: &queue{}, erase: &queue{}, box: &outbox{},
 		clock: &clock{t: time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC)}, archives: &archives{objects: map[string][]byte{}}, presigner: &presigner{}}
 	w.source = &source{store: w.store}
 	w.env = &requests.Env{
-		Keys: keys, Limits: requests.DefaultLimits, Jobs: w.jobs, Work: w.work, Now: w.clock.Now,
+		Keys: keys, Limits: requests.DefaultLimits, Jobs: w.jobs, Work: w.work, Erase: w.erase, Now: w.clock.Now,
 		Limiter: &ratelimit.Limiter{Counter: w.store, Keys: keys, Now: w.clock.Now},
 		Config: requests.Config{
 			ResponseDays: 30, CodeTTL: 15 * time.Minute, Repeats: privacy.Repeats{Window: 365 * 24 * time.Hour, Free: 2},

@@ -55,7 +55,12 @@ func (h *Handler) Handle(ctx context.Context, req *apigw.Request) (apigw.Respons
 		if caller != nil {
 			status = http.StatusCreated
 		}
-		return apigw.JSON(status, filed)
+		resp, err := apigw.JSON(status, filed)
+		if err == nil && caller != nil && filed.Status == FiledErasing {
+			// The account is closed and its sessions revoked: the browser forgets its cookie.
+			resp.MultiValueHeaders = map[string][]string{"Set-Cookie": {web.SessionCookie("", -1)}}
+		}
+		return resp, err
 	case "POST /api/requests/{id}/verify":
 		var in VerifyInput
 		if err := apigw.DecodeJSON(req, &in); err != nil {

@@ -224,7 +224,6 @@ func TestP23_SignedInRequestIsProvedBySessionAndPassword(t *testing.T) {
 		{requests.FileInput{Type: "access"}, true},
 		{requests.FileInput{Type: "copy", Password: goodPassword, ThirdParty: "bank@example.org"}, true},
 		{requests.FileInput{Type: "deletion", Ground: "no_consent", Password: goodPassword}, false},
-		{requests.FileInput{Type: "cancellation", Password: goodPassword}, false},
 		{requests.FileInput{Type: "correction", Details: "My name is spelt Lovelace."}, false},
 		{requests.FileInput{Type: "withdrawal", Details: "Stop the newsletter."}, false},
 		{requests.FileInput{Type: "explanation", Details: "Why was my request flagged?"}, false},

@@ -117,7 +117,7 @@ func (s *Operator) Complete(ctx context.Context, id, outcome string) (View, erro
 			return privacy.Errorf(privacy.Conflict, "Request %s is answered with its archive: the export worker completes it.", id)
 		}
 		if r.Type == privacy.RequestDeletion || r.Type == privacy.RequestCancellation {
-			return privacy.Errorf(privacy.Conflict, "Request %s is answered by erasing the data: only erasure completes it.", id)
+			return privacy.Errorf(privacy.Conflict, "Request %s is answered by erasing the data: only erasure completes it (portalctl erase, or refuse with a ground).", id)
 		}
 		if outcome == "" {
 			return privacy.FieldError("outcome", "is required: say, in plain words, what was done")

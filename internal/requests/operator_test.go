@@ -98,9 +98,9 @@ func TestP23_CompleteNeedsAnOutcome(t *testing.T) {
 func TestP23_CompleteLeavesExportsAndErasuresToTheirWorkers(t *testing.T) {
 	for _, in := range []requests.FileInput{
 		{Type: "access"}, {Type: "copy", Password: goodPassword},
-		{Type: "deletion", Ground: "no_consent", Password: goodPassword}, {Type: "cancellation", Password: goodPassword},
+		{Type: "deletion", Ground: "no_consent", Password: goodPassword}, {Type: "deletion", Ground: "unlawful_processing", Password: goodPassword},
 	} {
-		t.Run(in.Type, func(t *testing.T) {
+		t.Run(in.Type+in.Ground, func(t *testing.T) {
 			w := newWorld(t)
 			id := w.proved(t, in)
 			if _, err := w.operator.Start(ctx, id); err != nil {

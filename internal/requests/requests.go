@@ -75,17 +75,20 @@ type Env struct {
 	Keys    *privacy.Keyed
 	Limiter *ratelimit.Limiter
 	Limits  Limits
-	// Jobs is the mail worker's queue; Work the job queue the export (and erasure) workers
-	// take their work from.
-	Jobs, Work jobs.Queue
-	Now        func() time.Time
-	Config     Config
+	// Jobs is the mail worker's queue; Work the job queue the export worker takes its work
+	// from, Erase the erasure worker's.
+	Jobs, Work, Erase jobs.Queue
+	Now               func() time.Time
+	Config            Config
 }
 
 func (e *Env) enqueue(ctx context.Context, j jobs.Job) error {
 	q := e.Jobs
-	if j.Kind == JobExport {
+	switch j.Kind {
+	case JobExport:
 		q = e.Work
+	case JobErase:
+		q = e.Erase
 	}
 	j.At = e.Now()
 	if err := q.Enqueue(ctx, j); err != nil {
@@ -173,6 +176,12 @@ type Store interface {
 	OpenRequests(ctx context.Context) ([]Ref, error)
 	// Decisions reads a subject's automated decisions.
 	Decisions(ctx context.Context, id privacy.SubjectID) ([]privacy.Decision, error)
+
+	// CloseAccount stops an account before its erasure: no sign-in, no activation, every
+	// session revoked (privacy.NotFound if there is none).
+	CloseAccount(ctx context.Context, id privacy.SubjectID) error
+	// Tombstone reads what is left of an erased subject's request (privacy.NotFound if none).
+	Tombstone(ctx context.Context, request string) (privacy.Tombstone, error)
 }
 
 // Intake files and proves requests.
@@ -250,6 +259,10 @@ func (in *FileInput) validate(signedIn bool) error {
 	return nil
 }
 
+// FiledErasing is a filed request's status when its erasure started at once: the account (if
+// any) is closed, its sessions revoked, and the outcome comes by mail.
+const FiledErasing = "erasing"
+
 // Filed is what filing a request answers.
 type Filed struct {
 	Status  string `json:"status"`
@@ -311,6 +324,12 @@ func (s *Intake) fileSignedIn(ctx context.Context, r Record, in FileInput, c web
 		return Filed{}, err
 	}
 	logged("request filed and proved by the session", r.Subject)
+	if ErasesAtOnce(r.Request) {
+		if _, err := s.erase(ctx, s.Store, r); err != nil {
+			return Filed{}, err
+		}
+		return Filed{Status: FiledErasing, Request: ID(r.Subject, r.ID)}, nil
+	}
 	if err := s.proved(ctx, r); err != nil {
 		return Filed{}, err
 	}
@@ -434,6 +453,10 @@ func (s *Intake) Verify(ctx context.Context, id string, in VerifyInput, clientIP
 		return err
 	}
 	logged("request proved", final.Subject)
+	if ErasesAtOnce(final.Request) {
+		_, err := s.erase(ctx, s.Store, final)
+		return err
+	}
 	return s.proved(ctx, final)
 }
 

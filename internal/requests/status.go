@@ -24,6 +24,8 @@ type View struct {
 	Details  string       `json:"details,omitempty"`
 	Ground   string       `json:"ground,omitempty"`
 	Third    string       `json:"thirdParty,omitempty"`
+	// Erasure is the erasure a deletion or cancellation asked for, once it began.
+	Erasure *ErasureView `json:"erasure,omitempty"`
 }
 
 // StepView is one step of a request.
@@ -79,7 +81,15 @@ func (s *Tracker) Status(ctx context.Context, id, token string) (View, error) {
 	}
 	r, err := s.Store.Request(ctx, subject, rid)
 	if privacy.ErrorCode(err) == privacy.NotFound {
-		return View{}, errNoRequest
+		// Erased with everything else of its subject: its tombstone says how it ended.
+		t, err := s.tombstoneOf(ctx, s.Store, subject, rid)
+		if privacy.ErrorCode(err) == privacy.NotFound {
+			return View{}, errNoRequest
+		}
+		if err != nil {
+			return View{}, err
+		}
+		return erasureView(subject, t), nil
 	}
 	if err != nil {
 		return View{}, err

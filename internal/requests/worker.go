@@ -109,7 +109,12 @@ func (w *Worker) name(ctx context.Context, r Record) (string, error) {
 // StatusLink is a request's status page. Its token travels in the fragment, which browsers
 // never send to a server.
 func (e *Env) StatusLink(r privacy.Request) string {
-	return e.Config.SiteURL + privacy.LocalePath(r.Locale, "/requests/status/") +
+	return e.Config.SiteURL + e.StatusPath(r)
+}
+
+// StatusPath is StatusLink without the site's address.
+func (e *Env) StatusPath(r privacy.Request) string {
+	return privacy.LocalePath(r.Locale, "/requests/status/") +
 		"#id=" + url.QueryEscape(ID(r.Subject, r.ID)) + "&token=" + e.token(r.Subject, r.ID, linkStatus)
 }
 

@@ -65,6 +65,7 @@ func NewAccounts(ctx context.Context) (*Accounts, error) {
 		PendingFor: env.Duration("PENDING_ACCOUNT_DAYS", 24*time.Hour),
 		Argon2:     password.DefaultArgon2,
 	}
+	retention := Retention(&env)
 	behindCloudFront, _ := strconv.ParseBool(env.Optional("BEHIND_CLOUDFRONT"))
 	if err := env.Err(); err != nil {
 		return nil, err
@@ -73,7 +74,7 @@ func NewAccounts(ctx context.Context) (*Accounts, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load aws config: %w", err)
 	}
-	store := &dynamodb.Store{Client: awsddb.NewFromConfig(aws, func(o *awsddb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") }), Table: table}
+	store := &dynamodb.Store{Client: awsddb.NewFromConfig(aws, func(o *awsddb.Options) { o.BaseEndpoint = awsenv.Endpoint("DYNAMODB") }), Table: table, Retention: retention}
 	site := &s3.Objects{Client: awss3.NewFromConfig(aws, func(o *awss3.Options) {
 		o.BaseEndpoint, o.UsePathStyle = awsenv.Endpoint("S3"), awsenv.S3PathStyle()
 	}), Bucket: siteBucket}
@@ -100,6 +101,16 @@ func NewAccounts(ctx context.Context) (*Accounts, error) {
 		Site:    site,
 		siteEnv: siteURL,
 	}, nil
+}
+
+// Retention reads how long the table keeps closed requests and audit entries
+// (CLOSED_REQUEST_RETENTION_DAYS, AUDIT_RETENTION_DAYS: P12), for every function that writes
+// them. The export worker, which wires itself, reads the first the same way.
+func Retention(env *awsenv.Env) dynamodb.Retention {
+	return dynamodb.Retention{
+		ClosedRequests: env.Duration("CLOSED_REQUEST_RETENTION_DAYS", 24*time.Hour),
+		Audit:          env.Duration("AUDIT_RETENTION_DAYS", 24*time.Hour),
+	}
 }
 
 // Ready loads, once, what the services need and a cold start does not fetch: the hash key
@@ -132,8 +143,8 @@ func Operator() consent.Operator {
 
 // Requests builds the data-subject requests' environment from an account-family wiring and
 // the environment template.yaml sets (REQUEST_RESPONSE_DAYS, REPEAT_WINDOW_DAYS, FREE_REPEATS,
-// EXPORT_RETENTION_DAYS, JOB_QUEUE_URL, OPERATOR_CONTACT). Its SiteURL is the wiring's, once
-// Ready: call SetSiteURL then.
+// EXPORT_RETENTION_DAYS, JOB_QUEUE_URL, ERASURE_QUEUE_URL, OPERATOR_CONTACT). Its SiteURL is
+// the wiring's, once Ready: call SetSiteURL then.
 func Requests(a *Accounts) (*requests.Env, error) {
 	var env awsenv.Env
 	cfg := requests.Config{
@@ -144,7 +155,7 @@ func Requests(a *Accounts) (*requests.Env, error) {
 		PresignTTL:    5 * time.Minute,
 		OperatorEmail: OperatorEmail(),
 	}
-	workQueue := env.String("JOB_QUEUE_URL")
+	workQueue, eraseQueue := env.String("JOB_QUEUE_URL"), env.String("ERASURE_QUEUE_URL")
 	if err := env.Err(); err != nil {
 		return nil, err
 	}
@@ -152,10 +163,11 @@ func Requests(a *Accounts) (*requests.Env, error) {
 		// Zero would flag every request as a repeat, or make it due the day it is filed.
 		return nil, fmt.Errorf("configuration: FREE_REPEATS and REQUEST_RESPONSE_DAYS must be at least 1")
 	}
+	q := awssqs.NewFromConfig(a.AWS, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") })
 	return &requests.Env{
 		Keys: a.Env.Keys, Limiter: a.Env.Limiter, Limits: requests.DefaultLimits, Jobs: a.Env.Jobs,
-		Work: &sqs.Jobs{Client: awssqs.NewFromConfig(a.AWS, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") }), QueueURL: workQueue},
-		Now:  time.Now, Config: cfg,
+		Work: &sqs.Jobs{Client: q, QueueURL: workQueue}, Erase: &sqs.Jobs{Client: q, QueueURL: eraseQueue},
+		Now: time.Now, Config: cfg,
 	}, nil
 }
 
