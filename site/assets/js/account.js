@@ -1,6 +1,9 @@
 /* /account/: shows everything GET /api/account returns (P15), edits it with PATCH /api/account
    (P16; a new address or username goes with the current password), confirms a new address with
-   POST /api/account/email, changes the password with POST /api/account/password, and signs out.
+   POST /api/account/email, changes the password with POST /api/account/password, signs out, and
+   cancels the account (P03, P20: POST /api/requests {type: "cancellation", password, locale};
+   on 201 the API has ended every session and the erasure runs, and the page opens
+   /account/cancelled/).
    It lists the person's requests ("requests", newest first: type and status by the request pages'
    names) and the automated decisions recorded about them ("decisions", P22: each with its time,
    name, version of the rules, inputs and outcome). The page names the fields it knows; anything
@@ -23,6 +26,8 @@
   var passwordForm = P.byId("account-password-form");
   var passwordStatus = P.byId("account-password-status");
   var showNewPassword = P.passwordToggle(P.byId("account-password-show"));
+  var cancelForm = P.byId("account-cancel-form");
+  var cancelStatus = P.byId("account-cancel-status");
   var policyBase = page.getAttribute("data-policy") || "/policy/";
   var account = null;
 
@@ -375,6 +380,7 @@
     form.reset();
     passwordForm.reset();
     showNewPassword.reset();
+    cancelForm.reset();
     P.byId("account-signed-out-heading").textContent = P.msg(key);
     P.byId("account-signed-out").hidden = false;
     P.setStatus(status, "", "");
@@ -400,11 +406,11 @@
 
   // ---- editing ----
 
-  // showProblem is P.showProblem, with the page's own words for a current password that is not
-  // right (the API's detail is a short English phrase).
+  // showProblem is P.showProblem, with the page's own words for a password that is not right
+  // (the API's detail is a short English phrase): currentPassword, or the cancellation's password.
   function showProblem(f, where, r) {
-    var field = f.elements.currentPassword;
-    if (r.status === 400 && r.problem.field === "currentPassword" && field && field.value) {
+    var field = f.elements.namedItem(r.problem.field);
+    if (r.status === 400 && /^(currentPassword|password)$/.test(r.problem.field) && field && field.value) {
       P.reportErrors(where, [{ controls: [field], text: P.msg("jsErrCurrentPassword") }]);
       return;
     }
@@ -566,6 +572,42 @@
       return load().then(function () {
         P.setStatus(passwordStatus, "success", P.msg("jsPasswordChanged"));
       });
+    });
+  });
+
+  // ---- cancelling the account (P03, P20) ----
+
+  // The box saying it cannot be undone must be ticked (form.js checks no single box itself).
+  // Nothing is erased unless the API takes the password: a 400 names it, and nothing changes.
+  P.onSubmit(cancelForm, function () {
+    P.clearErrors(cancelForm);
+    P.setStatus(cancelStatus, "", "");
+    var box = cancelForm.elements.confirm;
+    var errors = P.checkFields(cancelForm);
+    if (!box.checked) {
+      errors.push({ controls: [box], text: box.getAttribute("data-required-msg") });
+    }
+    if (errors.length) {
+      P.reportErrors(cancelStatus, errors);
+      return null;
+    }
+    P.setStatus(cancelStatus, "info", P.msg("jsSending"));
+    return P.api("POST", "/api/requests", {
+      type: "cancellation",
+      password: cancelForm.elements.password.value,
+      locale: P.locale()
+    }).then(function (r) {
+      if (r.status === 401) {
+        P.focusHeading(signedOut("signInHeading") || P.byId("account-signed-out-heading"));
+        return;
+      }
+      if (!r.ok) {
+        showProblem(cancelForm, cancelStatus, r);
+        return;
+      }
+      // 201: the account is closed and its sessions ended (the cookie with them).
+      cancelForm.reset();
+      window.location.assign(cancelForm.getAttribute("data-done"));
     });
   });
 

@@ -4,7 +4,9 @@
    switch). A link written with ?id=...&token=... works too; its values are moved into the
    fragment at once. The page shows GET /api/requests/{id}?token=...: type, status, received
    and due dates, each step with its time, the outcome, a refusal's ground (in the policy's
-   words: the page's reqGround:<ground> strings) and reason, and how to complain. A 404 (any
+   words: the page's reqGround:<ground> strings) and reason, an erasure's outcome ("erasure":
+   erasing, or erased on a date with what was removed, the recipients told by their catalogue
+   names, the check after it and when the backups forget it), and how to complain. A 404 (any
    other id or token) says the link is not valid. The link is long-lived and may be bookmarked,
    so the fragment stays in the address. */
 (function () {
@@ -59,6 +61,45 @@
   P.keepFragmentOnLanguageSwitch();
   P.reloadOnNewToken();
 
+  // renderErasure shows the answer's "erasure" (present once the person's information is being
+  // or was erased; the answer then comes from the record that identifies no one).
+  function renderErasure(e) {
+    var section = byId("request-status-erasure");
+    section.hidden = !e;
+    if (!e) {
+      return;
+    }
+    var state = byId("request-status-erasure-state");
+    var done = e.state === "erased";
+    state.textContent = "";
+    if (done) {
+      state.appendChild(P.msgNodes("jsReqErased", { date: P.timeEl(e.erasedAt) }));
+    } else {
+      state.textContent = msg(e.state === "failed" ? "jsReqErasureFailed" : "jsReqErasing");
+    }
+    byId("request-status-erasure-facts").hidden = !done;
+    fill("request-status-erasure-items", document.createTextNode(String(e.items || 0)));
+    fill("request-status-erasure-objects", document.createTextNode(String(e.objects || 0)));
+    var told = document.createDocumentFragment();
+    var recipients = Array.isArray(e.recipientsTold) ? e.recipientsTold : [];
+    recipients.forEach(function (r, i) {
+      if (i) {
+        told.appendChild(document.createTextNode(msg("jsListSeparator")));
+      }
+      told.appendChild(named("recipient:", r));
+    });
+    fill("request-status-erasure-recipients", recipients.length ? told : document.createTextNode(msg("jsReqErasureNoRecipients")));
+    byId("request-status-erasure-verified").textContent = msg(e.verified ? "jsReqErasureVerified" : "jsReqErasureUnverified");
+    // The day the backups have forgotten it: the erasure's date plus the backup window.
+    var by = byId("request-status-erasure-backups-by");
+    var days = parseInt(section.getAttribute("data-backup-days"), 10);
+    var at = Date.parse(e.erasedAt);
+    by.textContent = "";
+    if (done && days > 0 && !isNaN(at)) {
+      by.appendChild(P.msgNodes("jsReqErasureBackupsBy", { date: dateEl(new Date(at + days * 864e5).toISOString()) }));
+    }
+  }
+
   function invalid() {
     P.setStatus(status, "", "");
     byId("request-status-view").hidden = true;
@@ -82,6 +123,8 @@
       fill("request-status-ground", named("reqGround:", refusal.ground));
       byId("request-status-reason").textContent = String(refusal.reason || "");
     }
+
+    renderErasure(d.erasure && typeof d.erasure === "object" ? d.erasure : null);
 
     var steps = byId("request-status-steps");
     steps.textContent = "";
