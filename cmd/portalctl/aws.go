@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -23,6 +24,12 @@ import (
 const (
 	outputTable     = "TableName"
 	outputMailQueue = "MailQueueURL"
+	// outputErasureQueue is where erase puts its jobs. A stack without it (deployed before the
+	// erasure worker) still works for every other command.
+	outputErasureQueue = "ErasureQueueURL"
+	// outputClosedRequestDays is how long a request the operator closes is kept (P12). A stack
+	// without it, or a portal named by its table, gets dynamodb.DefaultRetention's.
+	outputClosedRequestDays = "ClosedRequestRetentionDays"
 )
 
 // connect reaches the portal c names, with the operator's own AWS credentials: the SDK's
@@ -44,6 +51,7 @@ func connect(ctx context.Context, c Config) (*requests.Operator, error) {
 	if cfg.Region == "" {
 		return nil, errors.New("no AWS region: set --region, AWS_REGION or a profile's region")
 	}
+	var retention dynamodb.Retention
 	if c.Stack != "" {
 		cf := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.BaseEndpoint = awsenv.Endpoint("CLOUDFORMATION") })
 		outs, err := stackOutputs(ctx, cf, c.Stack)
@@ -53,6 +61,7 @@ func connect(ctx context.Context, c Config) (*requests.Operator, error) {
 		if c, err = fromStack(c, outs); err != nil {
 			return nil, err
 		}
+		retention = retentionFromStack(outs)
 	}
 	db := awsddb.NewFromConfig(cfg, func(o *awsddb.Options) {
 		o.BaseEndpoint = awsenv.Endpoint("DYNAMODB")
@@ -61,10 +70,15 @@ func connect(ctx context.Context, c Config) (*requests.Operator, error) {
 		o.DisableValidateResponseChecksum = o.BaseEndpoint != nil
 	})
 	q := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") })
+	// The Operator's methods use only the queues and the clock: no hash key, no limiter. The
+	// erasure queue, only erase's, is left nil when the configuration does not name it.
+	env := &requests.Env{Jobs: &sqs.Jobs{Client: q, QueueURL: c.MailQueueURL}, Now: time.Now}
+	if c.ErasureQueueURL != "" {
+		env.Erase = &sqs.Jobs{Client: q, QueueURL: c.ErasureQueueURL}
+	}
 	return &requests.Operator{
-		// The Operator's methods use only the mail queue and the clock: no hash key, no limiter.
-		Env:   &requests.Env{Jobs: &sqs.Jobs{Client: q, QueueURL: c.MailQueueURL}, Now: time.Now},
-		Store: &dynamodb.Store{Client: db, Table: c.Table},
+		Env:   env,
+		Store: &dynamodb.Store{Client: db, Table: c.Table, Retention: retention},
 	}, nil
 }
 
@@ -89,8 +103,10 @@ func stackOutputs(ctx context.Context, cf describeStacksAPI, stack string) (map[
 	return outs, nil
 }
 
-// fromStack sets the table and the mail queue from the stack's outputs.
+// fromStack sets the table and the queues from the stack's outputs. The erasure queue is
+// optional: erase says so if the stack has none.
 func fromStack(c Config, outs map[string]string) (Config, error) {
+	c.ErasureQueueURL = outs[outputErasureQueue]
 	var missing []string
 	for _, o := range []struct {
 		key string
@@ -104,4 +120,14 @@ func fromStack(c Config, outs map[string]string) (Config, error) {
 		return Config{}, fmt.Errorf("stack %s has no output %v: is it the portal's stack?", c.Stack, missing)
 	}
 	return c, nil
+}
+
+// retentionFromStack reads how long the stack keeps closed requests; an output that is missing
+// or not a positive number leaves the store's default.
+func retentionFromStack(outs map[string]string) dynamodb.Retention {
+	var r dynamodb.Retention
+	if days, err := strconv.Atoi(outs[outputClosedRequestDays]); err == nil && days > 0 {
+		r.ClosedRequests = time.Duration(days) * 24 * time.Hour
+	}
+	return r
 }

@@ -37,6 +37,10 @@ func TestAgainstTheEmulators(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	eq, err := cloud.SQS.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String("portalctl-erasure")})
+	if err != nil {
+		t.Fatal(err)
+	}
 	table := cloud.Names["PortalTable"]
 
 	// Only what the local cloud's operator has: no profile, no shared files.
@@ -44,7 +48,7 @@ func TestAgainstTheEmulators(t *testing.T) {
 		"AWS_REGION": cloud.Region, "AWS_ACCESS_KEY_ID": localcloud.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localcloud.SecretAccessKey,
 		"AWS_ENDPOINT_URL_DYNAMODB": cloud.Endpoints.DynamoDB, "AWS_ENDPOINT_URL_SQS": cloud.Endpoints.SQS,
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_PROFILE": "", "AWS_EC2_METADATA_DISABLED": "true",
-		envStack: "", envTable: table, envMailQueue: *q.QueueUrl,
+		envStack: "", envTable: table, envMailQueue: *q.QueueUrl, envErasureQueue: *eq.QueueUrl,
 	} {
 		t.Setenv(k, v)
 	}
@@ -112,5 +116,49 @@ func TestAgainstTheEmulators(t *testing.T) {
 	j, err := jobs.Parse(*msgs.Messages[0].Body)
 	if err != nil || j.Kind != requests.JobUpdated || j.Subject != r.Subject || j.Request != r.ID {
 		t.Errorf("mail job = %+v, %v; want %s for %s", j, err, requests.JobUpdated, id)
+	}
+
+	// A signed-in person's deletion, which the operator decides to honour: the account closes,
+	// the request is in progress, and the erasure worker's queue gets one job.
+	now := time.Now().UTC().Truncate(time.Second)
+	subject := privacy.NewSubjectID()
+	if err := store.Register(ctx, privacy.Registration{
+		Account: privacy.Account{
+			SubjectID: subject, Status: privacy.StatusActive, CreatedAt: now,
+			Profile:  privacy.Profile{Name: "Del", Email: "del@example.com", Username: "del", Locale: privacy.LocaleEnglish, AgeGroup: privacy.AgeAdult},
+			EmailKey: "e-del@example.com", UsernameKey: "u-del",
+		},
+		Audit:   privacy.AuditEntry{At: now, Action: "account.registered", Fields: []string{"name", "email"}},
+		SweepAt: now.Add(time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	del := requests.Record{Request: privacy.Request{
+		ID: privacy.NewID(), Subject: subject, Type: privacy.RequestDeletion, Ground: privacy.GroundNoConsent, Status: privacy.RequestVerified,
+		Email: "del@example.com", Locale: privacy.LocaleEnglish, Received: now, Due: privacy.DueDate(now),
+		Steps: []privacy.RequestStep{{Status: privacy.RequestReceived, At: now}, {Status: privacy.RequestVerified, At: now}},
+	}}
+	if err := store.PutRequest(ctx, del, nil); err != nil {
+		t.Fatal(err)
+	}
+	if out := portalctl("erase", requests.ID(subject, del.ID)); !strings.Contains(out, "in_progress") {
+		t.Errorf("erase printed %q", out)
+	}
+	if got, err := store.Request(ctx, subject, del.ID); err != nil || got.Status != privacy.RequestInProgress {
+		t.Errorf("after erase: %s, %v; want in_progress", got.Status, err)
+	}
+	if a, err := store.Account(ctx, subject); err != nil || a.Status != privacy.StatusErasing {
+		t.Errorf("after erase: account %s, %v; want erasing", a.Status, err)
+	}
+	msgs, err = cloud.SQS.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: eq.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs.Messages) != 1 {
+		t.Fatalf("%d messages on the erasure queue, want 1", len(msgs.Messages))
+	}
+	j, err = jobs.Parse(*msgs.Messages[0].Body)
+	if err != nil || j.Kind != "erase" || j.Subject != subject || j.Request != del.ID {
+		t.Errorf("erasure job = %+v, %v; want erase for %s", j, err, requests.ID(subject, del.ID))
 	}
 }

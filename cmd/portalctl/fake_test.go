@@ -14,13 +14,16 @@ import (
 )
 
 // fakeStore keeps requests, accounts and decisions in memory: the part of requests.Store the
-// Operator uses. The embedded nil Store makes every other method panic.
+// Operator uses (not Tombstone: only the status link reads it). The embedded nil Store makes
+// every other method panic.
 type fakeStore struct {
 	requests.Store
 	records   map[string]requests.Record
 	accounts  map[privacy.SubjectID]privacy.Account
 	decisions map[privacy.SubjectID][]privacy.Decision
 	saves     int
+	// closed lists the accounts CloseAccount stopped, in order.
+	closed []privacy.SubjectID
 }
 
 func newFakeStore() *fakeStore {
@@ -87,6 +90,19 @@ func (s *fakeStore) Decisions(_ context.Context, id privacy.SubjectID) ([]privac
 	return s.decisions[id], nil
 }
 
+// CloseAccount keeps the store's promise: the account is erasing, privacy.NotFound if there is
+// none.
+func (s *fakeStore) CloseAccount(_ context.Context, id privacy.SubjectID) error {
+	a, ok := s.accounts[id]
+	if !ok {
+		return privacy.Errorf(privacy.NotFound, "no account")
+	}
+	a.Status = privacy.StatusErasing
+	s.accounts[id] = a
+	s.closed = append(s.closed, id)
+	return nil
+}
+
 // recordingQueue keeps the jobs enqueued.
 type recordingQueue struct{ jobs []jobs.Job }
 
@@ -104,6 +120,7 @@ func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }
 type fixture struct {
 	store     *fakeStore
 	mail      *recordingQueue
+	erasure   *recordingQueue
 	deps      deps
 	connected []Config
 	env       map[string]string
@@ -120,8 +137,8 @@ const (
 
 func newFixture(tb testing.TB) *fixture {
 	tb.Helper()
-	f := &fixture{store: newFakeStore(), mail: &recordingQueue{}, env: map[string]string{
-		envTable: "portal-table", envMailQueue: "http://127.0.0.1:1/queue/mail",
+	f := &fixture{store: newFakeStore(), mail: &recordingQueue{}, erasure: &recordingQueue{}, env: map[string]string{
+		envTable: "portal-table", envMailQueue: "http://127.0.0.1:1/queue/mail", envErasureQueue: "http://127.0.0.1:1/queue/erasure",
 	}}
 	req := func(subject, id string, t privacy.RequestType, received time.Time, due time.Time) requests.Record {
 		return requests.Record{Version: 1, Request: privacy.Request{
@@ -157,11 +174,16 @@ func newFixture(tb testing.TB) *fixture {
 		{At: now.Add(-days(100)), Name: "account.guardian_required", LogicVersion: "age-1",
 			Inputs: map[string]string{"ageGroup": "under14"}, Outcome: "the account waits for a guardian"},
 	}
-	op := &requests.Operator{Env: &requests.Env{Jobs: f.mail, Now: func() time.Time { return now }}, Store: f.store}
 	f.deps = deps{
+		// As connect: the erasure queue only if the configuration names it (a stack named
+		// here stands for one without the ErasureQueueURL output).
 		Connect: func(_ context.Context, c Config) (*requests.Operator, error) {
 			f.connected = append(f.connected, c)
-			return op, nil
+			env := &requests.Env{Jobs: f.mail, Now: func() time.Time { return now }}
+			if c.ErasureQueueURL != "" {
+				env.Erase = f.erasure
+			}
+			return &requests.Operator{Env: env, Store: f.store}, nil
 		},
 		Getenv: func(k string) string { return f.env[k] },
 		Stdin:  strings.NewReader(""),
@@ -187,11 +209,26 @@ func (f *fixture) mustRun(tb testing.TB, args ...string) string {
 	return stdout
 }
 
-// unchanged fails if anything was written or mailed.
+// erasable adds a proved request of type t (a deletion or a cancellation, or any other) from
+// fay, who has an account, and returns its ID.
+func (f *fixture) erasable(t privacy.RequestType) string {
+	received := now.Add(-days(2))
+	f.store.put(requests.Record{Version: 1, Request: privacy.Request{
+		ID: "r6", Subject: "fay", Type: t, Status: privacy.RequestVerified, Ground: privacy.GroundNoConsent,
+		Email: "fay@example.com", Locale: privacy.LocaleEnglish, Received: received, Due: received.Add(days(30)),
+		Steps: []privacy.RequestStep{{Status: privacy.RequestReceived, At: received}, {Status: privacy.RequestVerified, At: received.Add(time.Minute)}},
+	}})
+	f.store.accounts["fay"] = privacy.Account{SubjectID: "fay", Status: privacy.StatusActive, Profile: privacy.Profile{
+		Name: "Fay Fang", Email: "fay@example.com", Username: "fayf", Locale: privacy.LocaleEnglish,
+	}}
+	return "fay.r6"
+}
+
+// unchanged fails if anything was written, mailed or queued for erasure, or an account closed.
 func (f *fixture) unchanged(tb testing.TB) {
 	tb.Helper()
-	if f.store.saves != 0 || len(f.mail.jobs) != 0 {
-		tb.Errorf("%d writes and jobs %v; want nothing changed", f.store.saves, f.mail.jobs)
+	if f.store.saves != 0 || len(f.mail.jobs) != 0 || len(f.erasure.jobs) != 0 || len(f.store.closed) != 0 {
+		tb.Errorf("%d writes, jobs %v, erasure jobs %v, accounts closed %v; want nothing changed", f.store.saves, f.mail.jobs, f.erasure.jobs, f.store.closed)
 	}
 }
 

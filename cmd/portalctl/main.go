@@ -1,6 +1,6 @@
 // Command portalctl is the operator's tool for data-subject requests: the open requests by due
 // date, one request with what answering it needs, and the steps that answer it (start,
-// complete, explain, refuse), each kept in the request with its time and mailed to the
+// complete, explain, refuse, erase), each kept in the request with its time and mailed to the
 // requester. `portalctl help` lists the commands and the configuration; docs/portalctl.md
 // says more.
 //
@@ -8,9 +8,9 @@
 // queue adapters: nothing of the table's schema is written here.
 //
 // It adds one module, github.com/aws/aws-sdk-go-v2/service/cloudformation, for one call:
-// DescribeStacks, to read the stack's outputs (TableName, MailQueueURL), so that in AWS an
-// operator names the stack and nothing else. It is the SDK's own client, at the SDK core
-// versions the module already requires; only this command links it, no function does.
+// DescribeStacks, to read the stack's outputs (TableName, MailQueueURL, ErasureQueueURL), so
+// that in AWS an operator names the stack and nothing else. It is the SDK's own client, at the
+// SDK core versions the module already requires; only this command links it, no function does.
 package main
 
 import (

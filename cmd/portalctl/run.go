@@ -17,9 +17,10 @@ import (
 )
 
 // Config says which portal portalctl works on: a stack, whose outputs name the table and the
-// mail queue (in AWS), or the table and the mail queue themselves (the local cloud).
+// queues (in AWS), or the table and the queues themselves (the local cloud). Only erase needs
+// the erasure queue: a portal named without it works for every other command.
 type Config struct {
-	Stack, Table, MailQueueURL string
+	Stack, Table, MailQueueURL, ErasureQueueURL string
 	// Region is the stack's region; empty for the AWS configuration's.
 	Region string
 }
@@ -29,6 +30,8 @@ const (
 	envStack     = "PORTAL_STACK"
 	envTable     = "PORTAL_TABLE"
 	envMailQueue = "PORTAL_MAIL_QUEUE_URL"
+	// envErasureQueue names the erasure queue, which only erase needs.
+	envErasureQueue = "PORTAL_ERASURE_QUEUE_URL"
 )
 
 // deps is what run takes from outside the process's arguments.
@@ -101,6 +104,10 @@ var commands = map[string]command{
 		ground := fs.String("ground", "", "")
 		reason := fs.String("reason", "", "")
 		return func(ctx context.Context, c *cli, id string) error { return c.refuse(ctx, id, *ground, *reason) }
+	}},
+	"erase": {synopsis: "erase <id> [--json]", withID: true, flags: func(fs *flag.FlagSet) action {
+		asJSON := fs.Bool("json", false, "")
+		return func(ctx context.Context, c *cli, id string) error { return c.erase(ctx, id, *asJSON) }
 	}},
 }
 
@@ -184,6 +191,7 @@ func newFlagSet(name string, conf *Config) *flag.FlagSet {
 	fs.StringVar(&conf.Stack, "stack", conf.Stack, "")
 	fs.StringVar(&conf.Table, "table", conf.Table, "")
 	fs.StringVar(&conf.MailQueueURL, "mail-queue-url", conf.MailQueueURL, "")
+	fs.StringVar(&conf.ErasureQueueURL, "erasure-queue-url", conf.ErasureQueueURL, "")
 	fs.StringVar(&conf.Region, "region", conf.Region, "")
 	return fs
 }
@@ -217,25 +225,41 @@ func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 
 // config says which portal to work on. The command line, if it names a stack, a table or a
 // queue, replaces the environment's configuration as a whole, so a variable left over from
-// another session never mixes with what the operator typed.
+// another session never mixes with what the operator typed. The erasure queue is optional
+// here: erase asks for it (needErasureQueue), the other commands work without it.
 func (c *cli) config(flags Config, set map[string]bool) (Config, error) {
 	conf, from := flags, "the command line"
-	if !set["stack"] && !set["table"] && !set["mail-queue-url"] {
-		conf = Config{Stack: c.Getenv(envStack), Table: c.Getenv(envTable), MailQueueURL: c.Getenv(envMailQueue), Region: flags.Region}
+	if !set["stack"] && !set["table"] && !set["mail-queue-url"] && !set["erasure-queue-url"] {
+		conf = Config{
+			Stack: c.Getenv(envStack), Table: c.Getenv(envTable), MailQueueURL: c.Getenv(envMailQueue),
+			ErasureQueueURL: c.Getenv(envErasureQueue), Region: flags.Region,
+		}
 		from = "the environment"
 	}
 	switch {
-	case conf.Stack != "" && (conf.Table != "" || conf.MailQueueURL != ""):
+	case conf.Stack != "" && (conf.Table != "" || conf.MailQueueURL != "" || conf.ErasureQueueURL != ""):
 		return Config{}, usagef("%s names both a stack and a table or queue: name the stack (--stack, %s), or the table and the mail queue (--table and --mail-queue-url, %s and %s)", from, envStack, envTable, envMailQueue)
 	case conf.Stack != "":
-	case conf.Table == "" && conf.MailQueueURL == "":
+	case conf.Table == "" && conf.MailQueueURL == "" && conf.ErasureQueueURL == "":
 		return Config{}, usagef("which portal? Name its stack (--stack NAME, or %s), or its table and mail queue (--table and --mail-queue-url, or %s and %s)", envStack, envTable, envMailQueue)
+	case conf.Table == "" && conf.MailQueueURL == "":
+		return Config{}, usagef("%s names the erasure queue but no table and no mail queue (--table and --mail-queue-url, %s and %s)", from, envTable, envMailQueue)
 	case conf.Table == "":
 		return Config{}, usagef("%s names the mail queue but no table (--table, %s)", from, envTable)
 	case conf.MailQueueURL == "":
 		return Config{}, usagef("%s names the table but no mail queue (--mail-queue-url, %s): each step is mailed to the requester", from, envMailQueue)
 	}
 	return conf, nil
+}
+
+// needErasureQueue says, before anything is read or written, that erase has no erasure queue
+// to put its job on: a portal named by its table and mail queue must name it too. (A stack
+// names it by its output; connect finds whether it has one.)
+func (c *cli) needErasureQueue() error {
+	if c.conf.Stack == "" && c.conf.ErasureQueueURL == "" {
+		return usagef("erase needs the erasure queue: name it (--erasure-queue-url URL, or %s; make dev prints it), or name the stack (--stack, %s)", envErasureQueue, envStack)
+	}
+	return nil
 }
 
 func (c *cli) operator(ctx context.Context) (*requests.Operator, error) {
@@ -363,6 +387,32 @@ func (c *cli) refuse(ctx context.Context, id, ground, reason string) error {
 	return nil
 }
 
+// erase carries out a deletion or cancellation request the operator decided to honour: the
+// account closes at once, the request is in progress, and the erasure worker gets its job and
+// mails the outcome once everything is erased.
+func (c *cli) erase(ctx context.Context, id string, asJSON bool) error {
+	if err := c.needErasureQueue(); err != nil {
+		return err
+	}
+	op, err := c.operator(ctx)
+	if err != nil {
+		return err
+	}
+	if op.Env.Erase == nil {
+		// connect found no ErasureQueueURL output: a stack deployed before the erasure worker.
+		return usagef("stack %s has no output ErasureQueueURL: deploy the current template, or name the erasure queue with the table and the mail queue (--table, --mail-queue-url and --erasure-queue-url)", c.conf.Stack)
+	}
+	v, err := op.Erase(ctx, id)
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return writeJSON(c.stdout, v)
+	}
+	fmt.Fprintf(c.stdout, "Request %s: %s. The account is closed; the erasure worker erases everything about the person, and they are mailed the outcome.\n", clean(v.ID), clean(v.Status))
+	return nil
+}
+
 // flagOf names a domain error's field as the operator typed it.
 var flagOf = map[string]string{
 	"id":      "<id>",
@@ -438,18 +488,23 @@ Commands:
   complete <id> --outcome-file PATH
                            answer a request (a correction, a withdrawal, a complaint, a
                            question...) in plain words: what was done. PATH - reads
-                           standard input. Access, copy, deletion and cancellation are
-                           answered by the workers, not here.
+                           standard input. Access and copy are answered by the export
+                           worker, deletion and cancellation by erase: not here.
   explain <id> [--remedy "text"]
                            answer an explanation request from the automated decisions
                            on record, then the remedy offered, if any
   refuse <id> --ground CODE --reason "text"
                            refuse a request on one of the grounds below, explained in
                            plain words
+  erase <id> [--json]      honour a deletion or cancellation request (only those): the
+                           account is closed at once, and the erasure worker erases
+                           everything about the person, for good (it cannot be undone);
+                           they are mailed the outcome. Where the law requires keeping
+                           the data, refuse the request with a ground instead.
   help                     this text
 
-Every step (start, complete, explain, refuse) is kept in the request with its time, and
-the requester is mailed about it. Times are UTC.
+Every step (start, complete, explain, refuse, erase) is kept in the request with its time,
+and the requester is mailed about it (about an erasure, once it is done). Times are UTC.
 
 Refusal grounds:
 `, buildinfo.Version)
@@ -457,10 +512,14 @@ Refusal grounds:
 	fmt.Fprintf(w, `
 Configuration (flags before or after the command; flags replace the environment):
   --stack NAME           or %[1]s: the portal's CloudFormation stack; its outputs
-                         TableName and MailQueueURL name the table and the mail queue
+                         TableName, MailQueueURL and ErasureQueueURL name the table
+                         and the queues
   --table NAME           or %[2]s
   --mail-queue-url URL   or %[3]s: the table and the mail queue themselves,
                          instead of a stack (the local cloud: make dev prints them)
+  --erasure-queue-url URL
+                         or %[4]s: the erasure queue, beside the
+                         table and the mail queue; only erase needs it
   --region REGION        the stack's region (default: the AWS configuration's)
   Credentials are the AWS SDK's default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and
   AWS_SECRET_ACCESS_KEY, SSO... Endpoints: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS
@@ -468,5 +527,5 @@ Configuration (flags before or after the command; flags replace the environment)
 
 Exit status: 0 done; 1 the portal refused the step or could not be reached (the message
 says why); 2 a wrong command line or configuration (nothing was done).
-`, envStack, envTable, envMailQueue)
+`, envStack, envTable, envMailQueue, envErasureQueue)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/requests"
 )
@@ -445,6 +446,116 @@ func TestExplainComposesFromTheDecisions(t *testing.T) {
 	f.unchanged(t)
 }
 
+func TestErase(t *testing.T) {
+	for _, typ := range []privacy.RequestType{privacy.RequestDeletion, privacy.RequestCancellation} {
+		t.Run("a "+string(typ)+" request", func(t *testing.T) {
+			f := newFixture(t)
+			id := f.erasable(typ)
+			out := f.mustRun(t, "erase", id)
+			if !strings.Contains(out, "Request fay.r6: in_progress.") || !strings.Contains(out, "mailed the outcome") {
+				t.Errorf("erase printed %q", out)
+			}
+			r := f.store.get(t, id)
+			if r.Status != privacy.RequestInProgress || r.Steps[len(r.Steps)-1] != (privacy.RequestStep{Status: privacy.RequestInProgress, At: now}) {
+				t.Errorf("after erase: status %s, steps %v", r.Status, r.Steps)
+			}
+			if a := f.store.accounts["fay"]; a.Status != privacy.StatusErasing || !slices.Equal(f.store.closed, []privacy.SubjectID{"fay"}) {
+				t.Errorf("account %s, closed %v; want erasing, [fay]", a.Status, f.store.closed)
+			}
+			want := jobs.Job{Kind: requests.JobErase, Subject: "fay", Request: "r6", At: now}
+			if len(f.erasure.jobs) != 1 || f.erasure.jobs[0] != want {
+				t.Errorf("erasure jobs = %v, want [%v]", f.erasure.jobs, want)
+			}
+			// The outcome is mailed by the erasure worker, once it is done: nothing yet.
+			if len(f.mail.jobs) != 0 {
+				t.Errorf("mail jobs = %v, want none", f.mail.jobs)
+			}
+		})
+	}
+	t.Run("--json", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.erasable(privacy.RequestDeletion)
+		out := f.mustRun(t, "erase", "--json", id)
+		var v requests.View
+		if err := json.Unmarshal([]byte(out), &v); err != nil {
+			t.Fatalf("erase --json is not JSON: %v\n%s", err, out)
+		}
+		if v.ID != id || v.Type != "deletion" || v.Status != "in_progress" || len(v.Steps) != 3 {
+			t.Errorf("erase --json = %+v", v)
+		}
+		if len(f.erasure.jobs) != 1 {
+			t.Errorf("erasure jobs = %v, want one", f.erasure.jobs)
+		}
+	})
+	t.Run("a deletion started before: the job is queued, the request unchanged", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.erasable(privacy.RequestDeletion)
+		f.mustRun(t, "start", id)
+		steps := f.store.get(t, id).Steps
+		f.mustRun(t, "erase", id)
+		if r := f.store.get(t, id); r.Status != privacy.RequestInProgress || !slices.Equal(r.Steps, steps) {
+			t.Errorf("after start then erase: status %s, steps %v; want in_progress, %v", r.Status, r.Steps, steps)
+		}
+		if len(f.erasure.jobs) != 1 || f.erasure.jobs[0].Kind != requests.JobErase {
+			t.Errorf("erasure jobs = %v, want one erase", f.erasure.jobs)
+		}
+	})
+	t.Run("without an erasure queue the other commands work", func(t *testing.T) {
+		f := newFixture(t)
+		delete(f.env, envErasureQueue)
+		f.mustRun(t, "queue")
+		f.mustRun(t, "start", overdueID)
+		f.mailed(t, overdueID)
+	})
+	for _, tc := range []struct {
+		name   string
+		args   []string
+		stderr string
+	}{
+		{"a correction", []string{"erase", overdueID}, "asks for correction: only deletion and cancellation"},
+		{"an access request", []string{"erase", accessID, "--json"}, "asks for access: only deletion and cancellation"},
+		{"an unknown request", []string{"erase", "nobody.r9"}, "portalctl: No request nobody.r9.\n"},
+		{"not an ID", []string{"erase", "not-an-id"}, "<id> is not a request ID"},
+	} {
+		t.Run(tc.name+" is not erased", func(t *testing.T) {
+			f := newFixture(t)
+			f.erasable(privacy.RequestDeletion)
+			code, stdout, stderr := f.run(t, tc.args...)
+			if code != 1 || stdout != "" || !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want 1, nothing, %q", code, stdout, stderr, tc.stderr)
+			}
+			f.unchanged(t)
+		})
+	}
+	t.Run("a refused deletion is not erased", func(t *testing.T) {
+		f := newFixture(t)
+		id := f.erasable(privacy.RequestDeletion)
+		r := f.store.get(t, id)
+		r.Status, r.Refusal = privacy.RequestRefused, &privacy.Refusal{Ground: privacy.RefuseCriminal, Reason: "Kept for a trial."}
+		f.store.put(r)
+		code, _, stderr := f.run(t, "erase", id)
+		if code != 1 || !strings.Contains(stderr, "is refused: it is not open") {
+			t.Errorf("exit %d, stderr %q", code, stderr)
+		}
+		if got := f.store.get(t, id); got.Status != privacy.RequestRefused || len(f.erasure.jobs) != 0 || f.store.saves != 0 {
+			t.Errorf("request now %s, erasure jobs %v, %d writes; want refused, none, none", got.Status, f.erasure.jobs, f.store.saves)
+		}
+	})
+	t.Run("a stack without the erasure queue's output", func(t *testing.T) {
+		f := newFixture(t)
+		f.env = map[string]string{envStack: "portal-old"}
+		id := f.erasable(privacy.RequestDeletion)
+		code, stdout, stderr := f.run(t, "erase", id)
+		if code != 2 || stdout != "" || !strings.Contains(stderr, "stack portal-old has no output ErasureQueueURL") {
+			t.Errorf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		}
+		f.unchanged(t)
+		if r := f.store.get(t, id); r.Status != privacy.RequestVerified {
+			t.Errorf("request now %s", r.Status)
+		}
+	})
+}
+
 func TestUsageErrorsExit2AndTouchNothing(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -464,6 +575,14 @@ func TestUsageErrorsExit2AndTouchNothing(t *testing.T) {
 		{"no configuration", []string{"queue"}, map[string]string{}, "which portal?"},
 		{"a table without a queue", []string{"queue", "--table", "t"}, nil, "names the table but no mail queue"},
 		{"a stack and a table", []string{"queue"}, map[string]string{envStack: "portal", envTable: "t"}, "names both a stack and a table"},
+		{"erase without an ID", []string{"erase", "--json"}, nil, "erase needs a request ID: portalctl erase <id> [--json]"},
+		{"erase with a flag of another command", []string{"erase", overdueID, "--outcome", "x"}, nil, "-outcome"},
+		{"erase without the erasure queue", []string{"erase", overdueID},
+			map[string]string{envTable: "t", envMailQueue: "q"}, "erase needs the erasure queue: name it (--erasure-queue-url URL, or " + envErasureQueue},
+		{"erase with the table and mail queue typed, the erasure queue in the environment", []string{"erase", overdueID, "--table", "t", "--mail-queue-url", "q"},
+			nil, "erase needs the erasure queue"},
+		{"an erasure queue alone", []string{"queue", "--erasure-queue-url", "e"}, nil, "names the erasure queue but no table and no mail queue"},
+		{"a stack and an erasure queue", []string{"queue"}, map[string]string{envStack: "portal", envErasureQueue: "e"}, "names both a stack and a table or queue"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -492,7 +611,11 @@ func TestHelp(t *testing.T) {
 		if code != 0 || stderr != "" {
 			t.Errorf("%v: exit %d, stderr %q", args, code, stderr)
 		}
-		want := []string{"--stack", envStack, envTable, envMailQueue, "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "--outcome-file", "--remedy", "--json"}
+		want := []string{"--stack", envStack, envTable, envMailQueue, "--erasure-queue-url", envErasureQueue, "ErasureQueueURL",
+			"AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_SQS", "--outcome-file", "--remedy", "--json",
+			// what erase does, and when not to
+			"deletion or cancellation request (only those)", "erases\n                           everything about the person",
+			"cannot be undone", "mailed the outcome", "the law requires keeping\n                           the data, refuse"}
 		for name := range commands {
 			want = append(want, "\n  "+name+" ")
 		}
@@ -530,6 +653,11 @@ func TestConfiguration(t *testing.T) {
 	}{
 		{"the environment's table and queue (the local cloud)",
 			map[string]string{envTable: "t", envMailQueue: "q"}, nil, Config{Table: "t", MailQueueURL: "q"}},
+		{"the environment's table and queues",
+			map[string]string{envTable: "t", envMailQueue: "q", envErasureQueue: "e"}, nil, Config{Table: "t", MailQueueURL: "q", ErasureQueueURL: "e"}},
+		{"a table and queues on the command line replace the environment's",
+			map[string]string{envTable: "t", envMailQueue: "q", envErasureQueue: "e"}, []string{"--table", "t2", "--mail-queue-url", "q2", "--erasure-queue-url", "e2"},
+			Config{Table: "t2", MailQueueURL: "q2", ErasureQueueURL: "e2"}},
 		{"the environment's stack",
 			map[string]string{envStack: "portal-prod"}, nil, Config{Stack: "portal-prod"}},
 		{"a stack on the command line replaces the environment's table and queue",
@@ -576,9 +704,33 @@ func TestFromStack(t *testing.T) {
 	if err != nil || c != (Config{Stack: "portal", Table: "portal-PortalTable-1", MailQueueURL: "https://sqs.eu-west-1.amazonaws.com/1/portal-mail"}) {
 		t.Errorf("fromStack = %+v, %v", c, err)
 	}
+	c, err = fromStack(Config{Stack: "portal"}, map[string]string{
+		outputTable: "t", outputMailQueue: "q", outputErasureQueue: "https://sqs.eu-west-1.amazonaws.com/1/portal-erasure",
+	})
+	if err != nil || c != (Config{Stack: "portal", Table: "t", MailQueueURL: "q", ErasureQueueURL: "https://sqs.eu-west-1.amazonaws.com/1/portal-erasure"}) {
+		t.Errorf("fromStack with the erasure queue = %+v, %v", c, err)
+	}
 	_, err = fromStack(Config{Stack: "other"}, map[string]string{outputTable: "t"})
 	if err == nil || !strings.Contains(err.Error(), "stack other has no output [MailQueueURL]") {
 		t.Errorf("a stack without the mail queue output: %v", err)
+	}
+}
+
+func TestP12_ClosedRequestRetentionFromStack(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		outs map[string]string
+		want time.Duration
+	}{
+		{"the stack's", map[string]string{outputClosedRequestDays: "730"}, 730 * 24 * time.Hour},
+		{"missing: the store's default", map[string]string{}, 0},
+		{"not a number: the store's default", map[string]string{outputClosedRequestDays: "x"}, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := retentionFromStack(tc.outs).ClosedRequests; got != tc.want {
+				t.Errorf("ClosedRequests = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 
