@@ -65,8 +65,8 @@ func TestP12_SweeperErasesUnderItsPolicy(t *testing.T) {
 	assertErased(t, id, before)
 }
 
-// TestIAMPoliciesGrantOnlyWhatTheFunctionsUse walks every path of the account, consent and
-// requests families (and the status, sweeper and deadlines functions) through the API, the mail worker and the sweeper, then asks
+// TestIAMPoliciesGrantOnlyWhatTheFunctionsUse walks every path of the account, consent,
+// requests and erasure families (and the status, sweeper and deadlines functions) through the API, the mail worker and the sweeper, then asks
 // the local cloud's IAM proxy which actions each function's policy allows that no call used:
 // there must be none, and none of the walk's calls may have been refused.
 func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
@@ -168,6 +168,15 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 	}
 	waitSettled(t)
 
+	// Erasure: the same person, with archives, a copy shared with a third party and a
+	// disclosure to the affiliate, cancels; everything goes, the affiliate is told, the
+	// outcome is mailed.
+	rv.choose(map[string]bool{"share.support": true})
+	waitSettled(t)
+	wantStatus(t, "cancel", rv.fileRequest(map[string]any{"type": "cancellation", "password": rp.Password}), http.StatusCreated)
+	waitMail(t, rp.Email, kindCancelled, 1)
+	waitSettled(t)
+
 	var refused []string
 	for _, c := range cloud.IAMCalls()[from:] {
 		if !c.Allowed {
@@ -190,6 +199,8 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 
 // unusedOnPurpose are grants the walk cannot use, with why they are kept.
 var unusedOnPurpose = map[string]string{
+	"ExportFunction s3:DeleteObject": "only an export that finishes after its subject's erasure deletes its own archive " +
+		"(internal/requests.Exporter); the unit tests prove that path",
 	"ExportFunction s3:AbortMultipartUpload": "only an export of more than one part (5 MiB) that fails aborts its upload; " +
 		"without the grant its parts would stay until the bucket's lifecycle removes them a day later",
 }

@@ -18,6 +18,10 @@ import (
 // make target, since they need the site and the API on one origin (CloudFront).
 // TestLocalOnlyListsEveryTestThatNeedsTheLocalCloud keeps this list true.
 var localOnly = map[string]string{
+	"TestBrowserP03_P20_APersonCancelsAndNothingOfThemIsLeft":                     "scans the table and the buckets for what is left of the person",
+	"TestP17_AnErasureKilledHalfwayIsRetriedAndCompletesOnce":                     "seeds the partition and kills the erasure worker with the local cloud's CrashOn",
+	"TestP03_P20_CancellationStopsTheAccountAtOnceAndErasesEverything":            "scans the table and the buckets for what is left of the person",
+	"TestP17_DeletionWaitsForTheOperatorOnAGroundThatNeedsADecision":              "reads the partition and the buckets, and decides as the operator on the erasure queue",
 	"TestP04_P10_DisclosuresOnlyWithConsentDeIdentifiedAbroadAndAudited":          "reads what was disclosed from the outbox bucket",
 	"TestP06_PageViewsAreCountedOnlyWithAnalyticsConsentAndNeverWithGPC":          "reads the page-view counter in the table",
 	"TestP19_MarketingMailOnlyWithConsentAndOneClickUnsubscribe":                  "queues a campaign's mail and reads the IAM proxy's record of SES calls",
