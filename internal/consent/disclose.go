@@ -80,7 +80,13 @@ func recipientOf(purpose string) (privacy.Purpose, error) {
 // objectKey is where a recipient finds what is disclosed to it about a person: a keyed hash,
 // which is also the person's pseudonym for a transfer.
 func (d *Discloser) objectKey(r *privacy.Recipient, id privacy.SubjectID) (key, pseudonym string) {
-	pseudonym = d.Keys.Hash(privacy.DomainPseudonym, r.ID+"|"+string(id))
+	return DisclosureKey(d.Keys, r, id)
+}
+
+// DisclosureKey is where a recipient collects what is disclosed to it about a person, and the
+// person's pseudonym for it (a keyed hash): erasure deletes what waits there uncollected.
+func DisclosureKey(keys *privacy.Keyed, r *privacy.Recipient, id privacy.SubjectID) (key, pseudonym string) {
+	pseudonym = keys.Hash(privacy.DomainPseudonym, r.ID+"|"+string(id))
 	return r.ID + "/" + pseudonym + ".json", pseudonym
 }
 

@@ -274,8 +274,7 @@ func (e *Eraser) run(ctx context.Context, id privacy.SubjectID, t privacy.Tombst
 // disclosureKey is where a recipient collects what is disclosed to it about a person
 // (consent.Discloser writes it); instructionKey where it finds the instruction to delete it.
 func (e *Eraser) disclosureKey(r *privacy.Recipient, id privacy.SubjectID) (key, pseudonym string) {
-	pseudonym = e.Keys.Hash(privacy.DomainPseudonym, r.ID+"|"+string(id))
-	return r.ID + "/" + pseudonym + ".json", pseudonym
+	return consent.DisclosureKey(e.Keys, r, id)
 }
 
 func instructionKey(r *privacy.Recipient, pseudonym string) string {
