@@ -197,6 +197,9 @@ func TestP03_P20_CancellationStopsTheAccountAtOnceAndErasesEverything(t *testing
 			t.Errorf("the tombstone holds %q: %s", n, b)
 		}
 	}
+	if !strings.Contains(cloudLog(t), `"ErasuresDone":1`) {
+		t.Error("the erasure worker published no ErasuresDone metric")
+	}
 	// The recipient finds its instruction, which names no one.
 	if n := len(holding(t, `"instruction":"erase"`)); n == 0 {
 		t.Error("no deletion instruction in the outbox")
