@@ -382,3 +382,32 @@ func TestP21_ExportRetriedAfterItsMailJobWasLostMailsTheLink(t *testing.T) {
 		t.Errorf("%d export mails after the retry, want 1", n)
 	}
 }
+
+// TestP17_AnExportThatOutlivesItsSubjectsErasureLeavesNoArchive: the person is erased while
+// their archive is being written; the export finds its request gone, deletes the archive it
+// wrote, and mails nothing.
+func TestP17_AnExportThatOutlivesItsSubjectsErasureLeavesNoArchive(t *testing.T) {
+	w := newWorld(t)
+	ada := w.addAccount(t, "ada@example.com", "Ada Lovelace", "en")
+	w.fileSignedIn(t, ada, requests.FileInput{Type: "access"})
+	job := w.work.take()[0]
+	w.jobs.take()
+	w.source.during = func() {
+		w.store.mu.Lock()
+		defer w.store.mu.Unlock()
+		delete(w.store.requests, ada.Subject)
+		delete(w.store.accounts, ada.Subject)
+	}
+	if _, err := w.exporter.Export(ctx, job); err != nil {
+		t.Fatalf("export: %v", err)
+	}
+	if got := w.archives.objectKeys(); len(got) != 0 {
+		t.Errorf("archives left after the subject's erasure: %v", got)
+	}
+	if len(w.archives.created) != 1 {
+		t.Errorf("%d archives written, want the one (then deleted)", len(w.archives.created))
+	}
+	if got := w.jobs.take(); len(got) != 0 {
+		t.Errorf("mail jobs %+v after the subject was erased, want none", got)
+	}
+}

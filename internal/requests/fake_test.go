@@ -553,6 +553,8 @@ func (c *clock) Advance(d time.Duration) {
 type source struct {
 	store *memStore
 	reads int
+	// during, when set, runs while the partition is being read (an erasure meanwhile).
+	during func()
 }
 
 func (s *source) Records(_ context.Context, id privacy.SubjectID, fn func(export.Record) error) error {
@@ -570,6 +572,9 @@ func (s *source) Records(_ context.Context, id privacy.SubjectID, fn func(export
 		}})
 	}
 	s.store.mu.Unlock()
+	if s.during != nil {
+		s.during()
+	}
 	slices.SortFunc(items, func(a, b export.Record) int { return strings.Compare(a.Key, b.Key) })
 	for _, it := range items {
 		if err := fn(it); err != nil {
