@@ -12,10 +12,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/internal/awsenv"
 	"github.com/privacyportal/portal/internal/dynamodb"
+	"github.com/privacyportal/portal/internal/kms"
+	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/requests"
 	"github.com/privacyportal/portal/internal/sqs"
 )
@@ -30,6 +33,8 @@ const (
 	// outputClosedRequestDays is how long a request the operator closes is kept (P12). A stack
 	// without it, or a portal named by its table, gets dynamodb.DefaultRetention's.
 	outputClosedRequestDays = "ClosedRequestRetentionDays"
+	// outputKeyID is the KMS key that encrypts the hash key: reapply-erasures decrypts it.
+	outputKeyID = "PortalKeyId"
 )
 
 // connect reaches the portal c names, with the operator's own AWS credentials: the SDK's
@@ -37,38 +42,14 @@ const (
 // keys Lambda sets. Endpoints come from AWS_ENDPOINT_URL_<SERVICE>, as in the functions, so
 // the same command works on the local cloud.
 func connect(ctx context.Context, c Config) (*requests.Operator, error) {
-	opts := []func(*config.LoadOptions) error{
-		// A call the local emulators do not answer must fail, not hang.
-		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(awsenv.Timeout)),
-	}
-	if c.Region != "" {
-		opts = append(opts, config.WithRegion(c.Region))
-	}
-	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	cfg, c, outs, err := session(ctx, c)
 	if err != nil {
-		return nil, fmt.Errorf("load the AWS configuration: %w", err)
-	}
-	if cfg.Region == "" {
-		return nil, errors.New("no AWS region: set --region, AWS_REGION or a profile's region")
+		return nil, err
 	}
 	var retention dynamodb.Retention
 	if c.Stack != "" {
-		cf := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.BaseEndpoint = awsenv.Endpoint("CLOUDFORMATION") })
-		outs, err := stackOutputs(ctx, cf, c.Stack)
-		if err != nil {
-			return nil, err
-		}
-		if c, err = fromStack(c, outs); err != nil {
-			return nil, err
-		}
 		retention = retentionFromStack(outs)
 	}
-	db := awsddb.NewFromConfig(cfg, func(o *awsddb.Options) {
-		o.BaseEndpoint = awsenv.Endpoint("DYNAMODB")
-		// DynamoDB Local's error responses carry no CRC32, and the SDK would print a warning
-		// for each (a stale write is one); AWS's are checked as usual.
-		o.DisableValidateResponseChecksum = o.BaseEndpoint != nil
-	})
 	q := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") })
 	// The Operator's methods use only the queues and the clock: no hash key, no limiter. The
 	// erasure queue, only erase's, is left nil when the configuration does not name it.
@@ -78,8 +59,68 @@ func connect(ctx context.Context, c Config) (*requests.Operator, error) {
 	}
 	return &requests.Operator{
 		Env:   env,
-		Store: &dynamodb.Store{Client: db, Table: c.Table, Retention: retention},
+		Store: &dynamodb.Store{Client: dynamoDB(cfg), Table: c.Table, Retention: retention},
 	}, nil
+}
+
+// connectRestore reaches the portal's table and a table restored from its backups, for
+// reapply-erasures, with the operator's credentials as connect does. It reads nothing yet: the
+// hash key is decrypted by KMS (kms:Decrypt on the portal's key) only when there is a tombstone
+// to match.
+func connectRestore(ctx context.Context, c Config, restoredTable string) (*restoration, error) {
+	cfg, c, _, err := session(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	db := dynamoDB(cfg)
+	live := &dynamodb.Store{Client: db, Table: c.Table}
+	restored := &dynamodb.Store{Client: db, Table: restoredTable}
+	dataKeys := &kms.DataKeys{Client: awskms.NewFromConfig(cfg, func(o *awskms.Options) { o.BaseEndpoint = awsenv.Endpoint("KMS") }), KeyID: c.KeyID}
+	return &restoration{
+		Table: c.Table, KeyID: c.KeyID, Live: live, Restored: restored,
+		Keys: func(ctx context.Context) (*privacy.Keyed, error) { return hashKey(ctx, dataKeys, live, restored) },
+	}, nil
+}
+
+// dynamoDB is the DynamoDB client, at AWS_ENDPOINT_URL_DYNAMODB if it is set.
+func dynamoDB(cfg aws.Config) *awsddb.Client {
+	return awsddb.NewFromConfig(cfg, func(o *awsddb.Options) {
+		o.BaseEndpoint = awsenv.Endpoint("DYNAMODB")
+		// DynamoDB Local's error responses carry no CRC32, and the SDK would print a warning
+		// for each (a stale write is one); AWS's are checked as usual.
+		o.DisableValidateResponseChecksum = o.BaseEndpoint != nil
+	})
+}
+
+// session loads the AWS configuration and, when c names a stack, reads its outputs into c (and
+// returns them).
+func session(ctx context.Context, c Config) (aws.Config, Config, map[string]string, error) {
+	opts := []func(*config.LoadOptions) error{
+		// A call the local emulators do not answer must fail, not hang.
+		config.WithHTTPClient(awshttp.NewBuildableClient().WithTimeout(awsenv.Timeout)),
+	}
+	if c.Region != "" {
+		opts = append(opts, config.WithRegion(c.Region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, Config{}, nil, fmt.Errorf("load the AWS configuration: %w", err)
+	}
+	if cfg.Region == "" {
+		return aws.Config{}, Config{}, nil, errors.New("no AWS region: set --region, AWS_REGION or a profile's region")
+	}
+	if c.Stack == "" {
+		return cfg, c, nil, nil
+	}
+	cf := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.BaseEndpoint = awsenv.Endpoint("CLOUDFORMATION") })
+	outs, err := stackOutputs(ctx, cf, c.Stack)
+	if err != nil {
+		return aws.Config{}, Config{}, nil, err
+	}
+	if c, err = fromStack(c, outs); err != nil {
+		return aws.Config{}, Config{}, nil, err
+	}
+	return cfg, c, outs, nil
 }
 
 // describeStacksAPI is the part of the CloudFormation client portalctl uses.
@@ -103,10 +144,10 @@ func stackOutputs(ctx context.Context, cf describeStacksAPI, stack string) (map[
 	return outs, nil
 }
 
-// fromStack sets the table and the queues from the stack's outputs. The erasure queue is
-// optional: erase says so if the stack has none.
+// fromStack sets the table, the queues and the key from the stack's outputs. The erasure queue
+// and the key are optional: erase and reapply-erasures say so if the stack has none.
 func fromStack(c Config, outs map[string]string) (Config, error) {
-	c.ErasureQueueURL = outs[outputErasureQueue]
+	c.ErasureQueueURL, c.KeyID = outs[outputErasureQueue], outs[outputKeyID]
 	var missing []string
 	for _, o := range []struct {
 		key string

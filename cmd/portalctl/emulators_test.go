@@ -7,16 +7,21 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/infra/localcloud"
 	"github.com/privacyportal/portal/internal/dynamodb"
 	"github.com/privacyportal/portal/internal/jobs"
+	"github.com/privacyportal/portal/internal/keyring"
+	"github.com/privacyportal/portal/internal/kms"
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/requests"
 )
@@ -160,5 +165,130 @@ func TestAgainstTheEmulators(t *testing.T) {
 	j, err = jobs.Parse(*msgs.Messages[0].Body)
 	if err != nil || j.Kind != "erase" || j.Subject != subject || j.Request != del.ID {
 		t.Errorf("erasure job = %+v, %v; want erase for %s", j, err, requests.ID(subject, del.ID))
+	}
+}
+
+// TestP17_ReapplyErasuresAgainstTheEmulators restores nothing (DynamoDB Local has no
+// point-in-time recovery) but makes what a restore makes: a new table of the portal's schema
+// holding, as of a past moment, a person erased since (Ada) and one who stays (Bob). The portal's
+// table holds Ada's tombstone, and its hash key, made by KMS (the emulator) as the portal makes
+// it. portalctl reapply-erasures, as main wires it, erases Ada's partition and look-ups from the
+// restored table, and nothing of Bob's.
+func TestP17_ReapplyErasuresAgainstTheEmulators(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cloud, err := localcloud.StartServices(ctx, localcloud.Config{Root: filepath.Join(filepath.Dir(file), "..", ".."), Prefix: "reapply"}, "dynamodb", "kms")
+	if err != nil {
+		t.Fatalf("start the emulators: %v", err)
+	}
+	t.Cleanup(func() { cloud.Close() })
+	table, keyID := cloud.Names["PortalTable"], cloud.Names["PortalKey"]
+	if keyID == "" {
+		t.Fatal("the template declares no PortalKey")
+	}
+	live := &dynamodb.Store{Client: cloud.DynamoDB, Table: table}
+	plain, err := keyring.Load(ctx, &kms.DataKeys{Client: cloud.KMS, KeyID: keyID}, live, keyring.HashKeyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	keys, err := privacy.NewKeyed(plain)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// The restore's table: the portal's schema, and (as a restore copies it) its hash key.
+	desc, err := cloud.DynamoDB.DescribeTable(ctx, &awsddb.DescribeTableInput{TableName: &table})
+	if err != nil {
+		t.Fatal(err)
+	}
+	restoredName := table + "-restored"
+	in := &awsddb.CreateTableInput{
+		TableName: &restoredName, BillingMode: ddbtypes.BillingModePayPerRequest,
+		AttributeDefinitions: desc.Table.AttributeDefinitions, KeySchema: desc.Table.KeySchema,
+	}
+	for _, g := range desc.Table.GlobalSecondaryIndexes {
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndex{IndexName: g.IndexName, KeySchema: g.KeySchema, Projection: g.Projection})
+	}
+	if _, err := cloud.DynamoDB.CreateTable(ctx, in); err != nil {
+		t.Fatal(err)
+	}
+	restored := &dynamodb.Store{Client: cloud.DynamoDB, Table: restoredName}
+	ct, err := live.DataKey(ctx, keyring.HashKeyName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := restored.PutDataKey(ctx, keyring.HashKeyName, ct); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC().Truncate(time.Second)
+	register := func(name string) privacy.Account {
+		a := privacy.Account{
+			SubjectID: privacy.NewSubjectID(), Status: privacy.StatusActive, CreatedAt: now,
+			Profile:  privacy.Profile{Name: name, Email: name + "@example.com", Username: name, Locale: privacy.LocaleEnglish, AgeGroup: privacy.AgeAdult},
+			EmailKey: keys.EmailKey(name + "@example.com"), UsernameKey: keys.UsernameKey(name),
+		}
+		if err := restored.Register(ctx, privacy.Registration{
+			Account: a, Audit: privacy.AuditEntry{At: now, Action: "account.registered", Fields: []string{"name", "email"}}, SweepAt: now.Add(time.Hour),
+		}); err != nil {
+			t.Fatal(err)
+		}
+		if err := restored.PutSession(ctx, a.SubjectID, privacy.Session{TokenHash: name + "-session", CreatedAt: now, ExpiresAt: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return a
+	}
+	ada, bob := register("ada"), register("bob")
+	if places, err := restored.Remains(ctx, ada.SubjectID, ada.EmailKey, ada.UsernameKey); err != nil || !slices.Contains(places, "partition") || !slices.Contains(places, "username look-up") {
+		t.Fatalf("the restored table holds %v of Ada (%v): the test restores nothing", places, err)
+	}
+	// Since that moment, Ada was erased: the portal's table holds her tombstone.
+	request := privacy.NewID()
+	if err := live.PutTombstone(ctx, privacy.Tombstone{
+		Request: request, Type: privacy.RequestCancellation, SubjectHash: keys.Hash(privacy.DomainTombstone, string(ada.SubjectID)),
+		Received: now, Due: now, Started: now, Erased: now, State: privacy.ErasureDone, Verified: true, ExpiresAt: now.Add(400 * 24 * time.Hour),
+	}); err != nil {
+		t.Fatal(err)
+	}
+
+	for k, v := range map[string]string{
+		"AWS_REGION": cloud.Region, "AWS_ACCESS_KEY_ID": localcloud.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localcloud.SecretAccessKey,
+		"AWS_ENDPOINT_URL_DYNAMODB": cloud.Endpoints.DynamoDB, "AWS_ENDPOINT_URL_KMS": cloud.Endpoints.KMS,
+		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_PROFILE": "", "AWS_EC2_METADATA_DISABLED": "true",
+		envStack: "", envTable: table, envKeyID: keyID, envMailQueue: "", envErasureQueue: "",
+	} {
+		t.Setenv(k, v)
+	}
+	var stdout, stderr bytes.Buffer
+	d := deps{Connect: connect, Restore: connectRestore, Getenv: os.Getenv, Stdin: strings.NewReader("")}
+	if code := run(ctx, []string{"reapply-erasures", "--restored-table", restoredName, "--json"}, &stdout, &stderr, d); code != 0 || stderr.Len() != 0 {
+		t.Fatalf("portalctl reapply-erasures: exit %d: %s", code, stderr.String())
+	}
+	var got reapplied
+	if err := json.Unmarshal(stdout.Bytes(), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout.String())
+	}
+	if got.Erased != 1 || got.Subjects != 2 || got.Lookups != 2 || !slices.Equal(got.Requests, []string{request}) || got.TombstonesWritten != 1 {
+		t.Errorf("reapplied %+v: want Ada's erasure, with her two look-ups", got.Reapplied)
+	}
+
+	if places, err := restored.Remains(ctx, ada.SubjectID, ada.EmailKey, ada.UsernameKey); err != nil || slices.ContainsFunc(places, func(p string) bool { return !strings.HasSuffix(p, " index") }) {
+		t.Errorf("the restored table still holds %v of Ada (%v)", places, err)
+	}
+	if items, err := restored.Partition(ctx, ada.SubjectID); err != nil || len(items) != 0 {
+		t.Errorf("Ada's partition holds %d items (%v)", len(items), err)
+	}
+	places, err := restored.Remains(ctx, bob.SubjectID, bob.EmailKey, bob.UsernameKey)
+	if err != nil || !slices.Contains(places, "partition") || !slices.Contains(places, "pending registration") || !slices.Contains(places, "username look-up") {
+		t.Errorf("Bob's data was touched: the restored table holds %v of him (%v)", places, err)
+	}
+	if a, err := restored.Account(ctx, bob.SubjectID); err != nil || a.Profile.Name != "bob" {
+		t.Errorf("Bob's account: %+v, %v", a, err)
+	}
+	if tb, err := restored.Tombstone(ctx, request); err != nil || tb.State != privacy.ErasureDone || tb.SubjectHash != keys.Hash(privacy.DomainTombstone, string(ada.SubjectID)) {
+		t.Errorf("the restored table's tombstone: %+v, %v", tb, err)
+	}
+	if subjects, err := restored.Subjects(ctx); err != nil || !slices.Equal(subjects, []privacy.SubjectID{bob.SubjectID}) {
+		t.Errorf("the restored table's subjects: %v, %v; want Bob only", subjects, err)
 	}
 }

@@ -16,11 +16,14 @@ import (
 	"github.com/privacyportal/portal/internal/requests"
 )
 
-// Config says which portal portalctl works on: a stack, whose outputs name the table and the
-// queues (in AWS), or the table and the queues themselves (the local cloud). Only erase needs
-// the erasure queue: a portal named without it works for every other command.
+// Config says which portal portalctl works on: a stack, whose outputs name the table, the
+// queues and the KMS key (in AWS), or the table, the queues and the key themselves (the local
+// cloud). Only erase needs the erasure queue, and only reapply-erasures the key (and no
+// queue): a portal named without them works for every other command.
 type Config struct {
 	Stack, Table, MailQueueURL, ErasureQueueURL string
+	// KeyID is the portal's KMS key, which encrypts its hash key.
+	KeyID string
 	// Region is the stack's region; empty for the AWS configuration's.
 	Region string
 }
@@ -32,6 +35,8 @@ const (
 	envMailQueue = "PORTAL_MAIL_QUEUE_URL"
 	// envErasureQueue names the erasure queue, which only erase needs.
 	envErasureQueue = "PORTAL_ERASURE_QUEUE_URL"
+	// envKeyID names the portal's KMS key, which only reapply-erasures needs.
+	envKeyID = "PORTAL_KEY_ID"
 )
 
 // deps is what run takes from outside the process's arguments.
@@ -39,6 +44,9 @@ type deps struct {
 	// Connect builds the Operator for a configuration: main's reads the stack and talks to
 	// AWS; tests return one built on a fake store.
 	Connect func(ctx context.Context, c Config) (*requests.Operator, error)
+	// Restore reaches, for reapply-erasures, the portal's table (its tombstones, its hash key)
+	// and a table restored from its backups: main's talks to AWS and KMS; tests return fakes.
+	Restore func(ctx context.Context, c Config, restoredTable string) (*restoration, error)
 	Getenv  func(string) string
 	// Stdin is where --outcome-file - reads the outcome.
 	Stdin io.Reader
@@ -75,6 +83,8 @@ type command struct {
 	synopsis string
 	// withID says it takes a request ID.
 	withID bool
+	// tableOnly says it works on the portal's table alone, without the mail queue.
+	tableOnly bool
 	// flags declares its flags on fs and returns what it does.
 	flags func(fs *flag.FlagSet) action
 }
@@ -108,6 +118,11 @@ var commands = map[string]command{
 	"erase": {synopsis: "erase <id> [--json]", withID: true, flags: func(fs *flag.FlagSet) action {
 		asJSON := fs.Bool("json", false, "")
 		return func(ctx context.Context, c *cli, id string) error { return c.erase(ctx, id, *asJSON) }
+	}},
+	"reapply-erasures": {synopsis: reapplySynopsis, tableOnly: true, flags: func(fs *flag.FlagSet) action {
+		restored := fs.String("restored-table", "", "")
+		asJSON := fs.Bool("json", false, "")
+		return func(ctx context.Context, c *cli, _ string) error { return c.reapplyErasures(ctx, *restored, *asJSON) }
 	}},
 }
 
@@ -176,7 +191,7 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	mark := func(f *flag.Flag) { set[f.Name] = true }
 	top.Visit(mark)
 	fs.Visit(mark)
-	if c.conf, err = c.config(flags, set); err != nil {
+	if c.conf, err = c.config(flags, set, cmd.tableOnly); err != nil {
 		return err
 	}
 	return act(ctx, c, id)
@@ -192,6 +207,7 @@ func newFlagSet(name string, conf *Config) *flag.FlagSet {
 	fs.StringVar(&conf.Table, "table", conf.Table, "")
 	fs.StringVar(&conf.MailQueueURL, "mail-queue-url", conf.MailQueueURL, "")
 	fs.StringVar(&conf.ErasureQueueURL, "erasure-queue-url", conf.ErasureQueueURL, "")
+	fs.StringVar(&conf.KeyID, "key-id", conf.KeyID, "")
 	fs.StringVar(&conf.Region, "region", conf.Region, "")
 	return fs
 }
@@ -223,23 +239,29 @@ func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
-// config says which portal to work on. The command line, if it names a stack, a table or a
-// queue, replaces the environment's configuration as a whole, so a variable left over from
-// another session never mixes with what the operator typed. The erasure queue is optional
-// here: erase asks for it (needErasureQueue), the other commands work without it.
-func (c *cli) config(flags Config, set map[string]bool) (Config, error) {
+// config says which portal to work on. The command line, if it names a stack, a table, a
+// queue or a key, replaces the environment's configuration as a whole, so a variable left over
+// from another session never mixes with what the operator typed. The erasure queue and the key
+// are optional here: erase asks for the queue (needErasureQueue), reapply-erasures for the key;
+// the other commands work without them. A tableOnly command needs no mail queue.
+func (c *cli) config(flags Config, set map[string]bool, tableOnly bool) (Config, error) {
 	conf, from := flags, "the command line"
-	if !set["stack"] && !set["table"] && !set["mail-queue-url"] && !set["erasure-queue-url"] {
+	if !set["stack"] && !set["table"] && !set["mail-queue-url"] && !set["erasure-queue-url"] && !set["key-id"] {
 		conf = Config{
 			Stack: c.Getenv(envStack), Table: c.Getenv(envTable), MailQueueURL: c.Getenv(envMailQueue),
-			ErasureQueueURL: c.Getenv(envErasureQueue), Region: flags.Region,
+			ErasureQueueURL: c.Getenv(envErasureQueue), KeyID: c.Getenv(envKeyID), Region: flags.Region,
 		}
 		from = "the environment"
 	}
 	switch {
 	case conf.Stack != "" && (conf.Table != "" || conf.MailQueueURL != "" || conf.ErasureQueueURL != ""):
 		return Config{}, usagef("%s names both a stack and a table or queue: name the stack (--stack, %s), or the table and the mail queue (--table and --mail-queue-url, %s and %s)", from, envStack, envTable, envMailQueue)
+	case conf.Stack != "" && conf.KeyID != "":
+		return Config{}, usagef("%s names both a stack and a KMS key: the stack's output PortalKeyId names its key (--key-id and %s are for a portal named by its table)", from, envKeyID)
 	case conf.Stack != "":
+	case tableOnly && conf.Table != "":
+	case tableOnly && conf.MailQueueURL == "" && conf.ErasureQueueURL == "":
+		return Config{}, usagef("which portal? Name its stack (--stack NAME, or %s), or its table (--table NAME, or %s)", envStack, envTable)
 	case conf.Table == "" && conf.MailQueueURL == "" && conf.ErasureQueueURL == "":
 		return Config{}, usagef("which portal? Name its stack (--stack NAME, or %s), or its table and mail queue (--table and --mail-queue-url, or %s and %s)", envStack, envTable, envMailQueue)
 	case conf.Table == "" && conf.MailQueueURL == "":
@@ -501,6 +523,13 @@ Commands:
                            everything about the person, for good (it cannot be undone);
                            they are mailed the outcome. Where the law requires keeping
                            the data, refuse the request with a ground instead.
+  reapply-erasures --restored-table NAME [--json]
+                           after a restore from backup (point-in-time recovery makes a
+                           new table as of a past moment): erase again from the restored
+                           table everyone erased since, as the portal's tombstones say,
+                           and copy the tombstones into it. Run it before the restored
+                           table is put into service or anything is copied from it;
+                           running it again is safe. It needs the portal's KMS key.
   help                     this text
 
 Every step (start, complete, explain, refuse, erase) is kept in the request with its time,
@@ -512,20 +541,22 @@ Refusal grounds:
 	fmt.Fprintf(w, `
 Configuration (flags before or after the command; flags replace the environment):
   --stack NAME           or %[1]s: the portal's CloudFormation stack; its outputs
-                         TableName, MailQueueURL and ErasureQueueURL name the table
-                         and the queues
+                         TableName, MailQueueURL, ErasureQueueURL and PortalKeyId name
+                         the table, the queues and the KMS key
   --table NAME           or %[2]s
   --mail-queue-url URL   or %[3]s: the table and the mail queue themselves,
                          instead of a stack (the local cloud: make dev prints them)
   --erasure-queue-url URL
                          or %[4]s: the erasure queue, beside the
                          table and the mail queue; only erase needs it
+  --key-id KEY           or %[5]s: the portal's KMS key, beside the table; only
+                         reapply-erasures needs it (and no queue)
   --region REGION        the stack's region (default: the AWS configuration's)
   Credentials are the AWS SDK's default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and
-  AWS_SECRET_ACCESS_KEY, SSO... Endpoints: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS
-  (and AWS_ENDPOINT_URL_CLOUDFORMATION), as in the local cloud.
+  AWS_SECRET_ACCESS_KEY, SSO... Endpoints: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS,
+  AWS_ENDPOINT_URL_KMS (and AWS_ENDPOINT_URL_CLOUDFORMATION), as in the local cloud.
 
 Exit status: 0 done; 1 the portal refused the step or could not be reached (the message
 says why); 2 a wrong command line or configuration (nothing was done).
-`, envStack, envTable, envMailQueue, envErasureQueue)
+`, envStack, envTable, envMailQueue, envErasureQueue, envKeyID)
 }

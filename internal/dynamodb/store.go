@@ -17,6 +17,7 @@ import (
 
 	"github.com/privacyportal/portal/internal/account"
 	"github.com/privacyportal/portal/internal/consent"
+	"github.com/privacyportal/portal/internal/erasure"
 	"github.com/privacyportal/portal/internal/export"
 	"github.com/privacyportal/portal/internal/keyring"
 	"github.com/privacyportal/portal/internal/ratelimit"
@@ -34,6 +35,9 @@ type API interface {
 	Query(ctx context.Context, in *ddb.QueryInput, optFns ...func(*ddb.Options)) (*ddb.QueryOutput, error)
 	TransactWriteItems(ctx context.Context, in *ddb.TransactWriteItemsInput, optFns ...func(*ddb.Options)) (*ddb.TransactWriteItemsOutput, error)
 	BatchWriteItem(ctx context.Context, in *ddb.BatchWriteItemInput, optFns ...func(*ddb.Options)) (*ddb.BatchWriteItemOutput, error)
+	// Scan is only Subjects's, which only the operator's tool calls, on a restored table: no
+	// function's role allows dynamodb:Scan.
+	Scan(ctx context.Context, in *ddb.ScanInput, optFns ...func(*ddb.Options)) (*ddb.ScanOutput, error)
 }
 
 // Store is the portal's table.
@@ -86,6 +90,9 @@ var (
 	_ consent.DiscloseStore     = (*Store)(nil)
 	_ keyring.Ciphertexts       = (*Store)(nil)
 	_ export.Source             = (*Store)(nil)
+	_ erasure.Store             = (*Store)(nil)
+	_ erasure.NoticeStore       = (*Store)(nil)
+	_ erasure.ReapplyStore      = (*Store)(nil)
 )
 
 var _ requests.Store = (*Store)(nil)

@@ -88,7 +88,12 @@ func main() {
 		fmt.Printf("    export AWS_REGION=%s AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s \\\n", c.Region, creds.AccessKeyID, creds.SecretAccessKey)
 		fmt.Printf("      AWS_ENDPOINT_URL_DYNAMODB=%s AWS_ENDPOINT_URL_SQS=%s \\\n", c.Endpoints.DynamoDB, c.Endpoints.SQS)
 		fmt.Printf("      PORTAL_TABLE=%s PORTAL_MAIL_QUEUE_URL=%s \\\n", c.Names["PortalTable"], c.Names["MailQueue"])
-		fmt.Printf("      PORTAL_ERASURE_QUEUE_URL=%s\n", c.Names["ErasureQueue"])
+		fmt.Printf("      PORTAL_ERASURE_QUEUE_URL=%s", c.Names["ErasureQueue"])
+		if key, ok := c.Names["PortalKey"]; ok && c.Endpoints.KMS != "" {
+			// Only reapply-erasures needs the key (docs/erasure.md).
+			fmt.Printf(" \\\n      AWS_ENDPOINT_URL_KMS=%s PORTAL_KEY_ID=%s", c.Endpoints.KMS, key)
+		}
+		fmt.Println()
 		fmt.Println("    go run ./cmd/portalctl queue")
 	}
 	fmt.Println("\nCtrl-C stops everything.")
