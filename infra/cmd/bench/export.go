@@ -1,14 +1,10 @@
 package main
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"log"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -56,12 +52,9 @@ func exports(ctx context.Context, b *bench) ([]Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	bin := filepath.Join(b.tmp, "exportrun")
-	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./infra/cmd/bench/exportrun")
-	build.Dir = b.root
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("build exportrun: %w\n%s", err, out)
+	bin, err := buildChild(ctx, b, "exportrun")
+	if err != nil {
+		return nil, err
 	}
 	env := append(os.Environ(),
 		"AWS_REGION="+c.Region, "AWS_ACCESS_KEY_ID="+localcloud.AccessKeyID, "AWS_SECRET_ACCESS_KEY="+localcloud.SecretAccessKey, "AWS_SESSION_TOKEN=",
@@ -79,19 +72,9 @@ func exports(ctx context.Context, b *bench) ([]Result, error) {
 		}
 		log.Printf("export: seeded %d items in %s", size.items, time.Since(t).Round(100*time.Millisecond))
 		run := func(args ...string) (exportRun, error) {
-			cmd := exec.CommandContext(ctx, bin, append([]string{"-table", table, "-bucket", bucket, "-subject", string(id)}, args...)...)
-			cmd.Env = env
-			var stderr bytes.Buffer
-			cmd.Stderr = &stderr
-			out, err := cmd.Output()
-			if err != nil {
-				return exportRun{}, fmt.Errorf("exportrun %v: %w\n%s", args, err, stderr.Bytes())
-			}
 			var r exportRun
-			if err := json.Unmarshal(out, &r); err != nil {
-				return exportRun{}, fmt.Errorf("exportrun %v printed %q: %w", args, out, err)
-			}
-			return r, nil
+			err := runChild(ctx, bin, env, append([]string{"-table", table, "-bucket", bucket, "-subject", string(id)}, args...), &r)
+			return r, err
 		}
 		var times, floors []float64
 		var peak, archive int64

@@ -36,6 +36,7 @@ var measurements = []measurement{
 	{"round trips", roundTripsThroughCloud},
 	{"page weights", pageWeights},
 	{"exports", exports},
+	{"erasures", erasures},
 }
 
 // config is what the flags set.

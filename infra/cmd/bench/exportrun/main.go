@@ -8,19 +8,16 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
 	"os"
-	"runtime/pprof"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/privacyportal/portal/infra/cmd/bench/runstat"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -71,14 +68,9 @@ func main() {
 	})
 	id := privacy.SubjectID(*subject)
 
-	if *cpuProfile != "" {
-		f, err := os.Create(*cpuProfile)
-		if err != nil {
-			log.Fatal(err)
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			log.Fatal(err)
-		}
+	stopProfile, err := runstat.Profile(*cpuProfile)
+	if err != nil {
+		log.Fatal(err)
 	}
 	var r Result
 	switch *mode {
@@ -89,11 +81,11 @@ func main() {
 	default:
 		err = fmt.Errorf("unknown -mode %q", *mode)
 	}
-	pprof.StopCPUProfile()
+	stopProfile()
 	if err != nil {
 		log.Fatal(err)
 	}
-	if r.PeakRSS, err = peakRSS(); err != nil {
+	if r.PeakRSS, err = runstat.PeakRSS(); err != nil {
 		log.Fatal(err)
 	}
 	if err := json.NewEncoder(os.Stdout).Encode(r); err != nil {
@@ -114,7 +106,7 @@ func runExport(ctx context.Context, store *dynamodb.Store, client *awss3.Client,
 	if err := w.Close(); err != nil {
 		return Result{}, err
 	}
-	return Result{Mode: "export", MS: ms(time.Since(t)), Items: sum.Items, Bytes: sum.Bytes}, nil
+	return Result{Mode: "export", MS: runstat.MS(time.Since(t)), Items: sum.Items, Bytes: sum.Bytes}, nil
 }
 
 // runFloor is the least an export could do: read every page of the partition, decoding
@@ -144,24 +136,5 @@ func runFloor(ctx context.Context, db *awsddb.Client, client *awss3.Client, tabl
 	if err != nil {
 		return Result{}, err
 	}
-	return Result{Mode: "floor", MS: ms(time.Since(t)), Items: items, Bytes: size}, nil
-}
-
-func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-
-// peakRSS reads the process's peak resident set size from /proc/self/status (VmHWM, in kB).
-func peakRSS() (int64, error) {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return 0, err
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10, err
-		}
-	}
-	return 0, errors.Join(sc.Err(), errors.New("no VmHWM in /proc/self/status"))
+	return Result{Mode: "floor", MS: runstat.MS(time.Since(t)), Items: items, Bytes: size}, nil
 }
