@@ -18,7 +18,9 @@ import (
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/consent"
 	"github.com/privacyportal/portal/internal/dynamodb"
+	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/requests"
 	"github.com/privacyportal/portal/internal/sqs"
@@ -211,6 +213,32 @@ func TestP03_P20_CancellationStopsTheAccountAtOnceAndErasesEverything(t *testing
 	if got.Status != "completed" || got.Erasure == nil || got.Erasure.State != "erased" || !got.Erasure.Verified {
 		t.Errorf("status after the erasure = %+v", got)
 	}
+	// Jobs still queued for the person (an export, a marketing mail, a disclosure, a receipt)
+	// find nothing and do nothing once they run.
+	sendMarketing := sendCampaign(t, id)
+	for _, q := range []struct {
+		queue string
+		job   jobs.Job
+	}{
+		{"JobQueue", jobs.Job{Kind: requests.JobExport, Subject: subject, Request: rid}},
+		{"MailQueue", jobs.Job{Kind: consent.JobDisclose, Subject: subject, Purpose: "share.support", Receipt: "late"}},
+		{"MailQueue", jobs.Job{Kind: requests.JobVerified, Subject: subject, Request: rid}},
+	} {
+		q.job.At = time.Now()
+		body, _ := json.Marshal(q.job)
+		if _, err := portaltest.Cloud(t).SQS.SendMessage(ctx, &awssqs.SendMessageInput{
+			QueueUrl: aws.String(portaltest.Cloud(t).Names[q.queue]), MessageBody: aws.String(string(body)),
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitSettled(t)
+	if n := len(mailsTo(allMail(t), p.Email, sendMarketing)); n != 0 {
+		t.Error("a marketing mail queued before the erasure went out after it")
+	}
+	if left := holding(t, id, p.Email, p.Username, p.Name); len(left) != 0 {
+		t.Errorf("jobs queued before the erasure wrote, after it: %v", left)
+	}
 	// A replayed session or request changes nothing and says so.
 	wantStatus(t, "a replayed cancellation", v.fileRequest(map[string]any{"type": "cancellation", "password": p.Password}), http.StatusUnauthorized)
 	if n := len(mailsTo(allMail(t), p.Email, kindCancelled)); n != 1 {
@@ -226,6 +254,7 @@ func TestP17_DeletionWaitsForTheOperatorOnAGroundThatNeedsADecision(t *testing.T
 	p := newPerson("delete")
 	_, id := mustActive(t, p, nil)
 	link := fileAsVisitor(t, p.Email, 1, map[string]any{"type": "deletion", "ground": "no_consent"})
+	proof := codeIn(t, waitMail(t, p.Email, kindRequestCode, 1))
 	if s := link.status(t); s.Status != "verified" {
 		t.Fatalf("a deletion on a ground that needs a decision is %s", s.Status)
 	}
@@ -253,6 +282,12 @@ func TestP17_DeletionWaitsForTheOperatorOnAGroundThatNeedsADecision(t *testing.T
 	}
 	if s := link.erasure(t); s.Status != "completed" || s.Type != "deletion" {
 		t.Errorf("status = %+v", s)
+	}
+	// The code that proved the request, replayed after the erasure: refused, nothing written.
+	before := holding(t, id)
+	wantField(t, "the code replayed", newVisitor(t).do("POST", "/api/requests/"+url.PathEscape(link.id)+"/verify", map[string]string{"code": proof}), "code")
+	if after := holding(t, id); len(after) != len(before) {
+		t.Errorf("a replayed code wrote about the erased person: %v", after)
 	}
 	if _, err := eraser(t).Erase(context.Background(), link.id); privacy.ErrorCode(err) != privacy.NotFound {
 		t.Errorf("erasing the erased again: %v, want not found", err)
