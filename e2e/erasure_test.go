@@ -348,31 +348,13 @@ func TestP17_AnErasureKilledHalfwayIsRetriedAndCompletesOnce(t *testing.T) {
 		t.Fatalf("the partition holds %d items after seeding %d", held, seeded)
 	}
 
-	from := len(cloud.IAMCalls())
+	// A fifth of the way through: the 80th batch of deletes kills the worker.
+	fired := cloud.CrashOnNth("ErasureFunction", "dynamodb:BatchWriteItem", seeded/25/5)
 	r := v.fileRequest(map[string]any{"type": "cancellation", "password": p.Password})
 	wantStatus(t, "cancel", r, http.StatusCreated)
 	var filedAs struct{ Request string }
 	_ = json.Unmarshal(r.Body, &filedAs)
 	_, rid, _ := requests.SplitID(filedAs.Request)
-
-	// Halfway: once the worker has sent a fifth of the partition's batches, the next batch
-	// kills it.
-	deletes := func() int {
-		n := 0
-		for _, c := range cloud.IAMCalls()[from:] {
-			if c.Function == "ErasureFunction" && c.Action == "dynamodb:BatchWriteItem" {
-				n++
-			}
-		}
-		return n
-	}
-	eventually(t, func() error {
-		if n := deletes(); n < seeded/25/5 {
-			return fmt.Errorf("%d batches deleted so far", n)
-		}
-		return nil
-	})
-	fired := cloud.CrashOn("ErasureFunction", "dynamodb:BatchWriteItem")
 	eventually(t, func() error {
 		if !fired() {
 			return fmt.Errorf("the erasure worker has not been killed yet")

@@ -45,7 +45,9 @@ import (
 type crash struct {
 	function string
 	action   string
-	fired    atomic.Bool
+	// skip is how many matching calls still go through before the one it fires on.
+	skip  int
+	fired atomic.Bool
 }
 
 // CrashOn makes the next call of action by function kill the function's instance that made
@@ -69,10 +71,20 @@ type crash struct {
 // shared cloud). See the top of crash.go for what the crash leads to. CrashOn panics if the
 // template has no such function or no IAM proxy runs (StartServices).
 func (c *Cloud) CrashOn(function, action string) (fired func() bool) {
+	return c.CrashOnNth(function, action, 1)
+}
+
+// CrashOnNth is CrashOn on the nth matching call from now (n >= 1), for a crash part of the
+// way through a run of calls (the 200th batch of a large deletion) that a test could not
+// time by watching IAMCalls.
+func (c *Cloud) CrashOnNth(function, action string, n int) (fired func() bool) {
 	if _, err := c.principal(function); err != nil {
 		panic("CrashOn: " + err.Error())
 	}
-	cr := &crash{function: function, action: action}
+	if n < 1 {
+		panic("CrashOnNth: n must be at least 1")
+	}
+	cr := &crash{function: function, action: action, skip: n - 1}
 	c.iam.mu.Lock()
 	c.iam.crashes = append(c.iam.crashes, cr)
 	c.iam.mu.Unlock()
@@ -113,6 +125,10 @@ func (p *iamProxy) crashOn(pr *principal, r *http.Request, svc, op string, actio
 		match := strings.EqualFold(pending.action, svc+":"+op)
 		for _, a := range actions {
 			match = match || strings.EqualFold(pending.action, a)
+		}
+		if match && pending.skip > 0 {
+			pending.skip--
+			continue
 		}
 		if match {
 			cr = pending

@@ -267,6 +267,26 @@ func TestCrashOnRetriesFromSQS(t *testing.T) {
 		healthy(t)
 	})
 
+	t.Run("CrashOnNth lets the calls before the nth through", func(t *testing.T) {
+		// Two invokes, one after the other: the first upload goes through, the second kills.
+		fired := c.CrashOnNth("WriterFunction", "s3:PutObject", 2)
+		if err := invoke("nth-1", "nth-1"); err != nil {
+			t.Fatalf("the first call: %v", err)
+		}
+		if _, ok := object("jobs/nth-1"); !ok || fired() {
+			t.Fatalf("the first call: written %v, fired %v; want written, not fired", ok, fired())
+		}
+		err := invoke("nth-2", "nth-2")
+		var fe *localcloud.FunctionError
+		if !errors.As(err, &fe) || fe.Type != "Runtime.ExitError" || !fired() {
+			t.Fatalf("the second call: %v, fired %v; want it killed", err, fired())
+		}
+		if _, ok := object("jobs/nth-2"); ok {
+			t.Error("the killed call's upload was written")
+		}
+		healthy(t)
+	})
+
 	t.Run("ResetCrashes drops what never fired", func(t *testing.T) {
 		fired := c.CrashOn("WriterFunction", "s3:GetObject")
 		c.CrashOn("WriterFunction", "s3:PutObject")
