@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/privacyportal/portal/infra/portaltest"
 	"github.com/privacyportal/portal/internal/consent"
 	"github.com/privacyportal/portal/internal/dynamodb"
+	"github.com/privacyportal/portal/internal/erasure"
 	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/requests"
@@ -382,5 +384,40 @@ func TestP17_AnErasureKilledHalfwayIsRetriedAndCompletesOnce(t *testing.T) {
 	}
 	if !strings.Contains(cloudLog(t), "Runtime.ExitError") {
 		t.Error("the cloud's log shows no killed invocation")
+	}
+}
+
+// TestP12_AnErasureOutcomeNeverMailedKeepsNoAddress: when the outcome mail of an erasure could
+// not go (its job is gone from the mail queue after a day), the hourly deadlines function drops
+// the address from the tombstone after erasure.NoticeLife; a tombstone whose mail may still go
+// keeps it.
+func TestP12_AnErasureOutcomeNeverMailedKeepsNoAddress(t *testing.T) {
+	cloud := portaltest.Cloud(t)
+	ctx := context.Background()
+	put := func(started time.Time) string {
+		t.Helper()
+		tomb := privacy.Tombstone{
+			Request: privacy.NewID(), Type: privacy.RequestCancellation, SubjectHash: "h" + privacy.NewID(),
+			Received: started, Due: started.AddDate(0, 0, 30), Started: started, Erased: started, State: privacy.ErasureDone,
+			Verified: true, Notice: &privacy.ErasureNotice{Email: uniq("stale") + "@example.com", Locale: "en"},
+			ExpiresAt: started.AddDate(3, 0, 0),
+		}
+		if err := store(t).PutTombstone(ctx, tomb); err != nil {
+			t.Fatal(err)
+		}
+		return tomb.Request
+	}
+	stale, fresh := put(time.Now().Add(-erasure.NoticeLife-time.Hour)), put(time.Now().Add(-time.Hour))
+	if err := cloud.FireSchedule(ctx, "DeadlinesFunction"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := store(t).Tombstone(ctx, stale); err != nil || got.Notice != nil {
+		t.Errorf("the stale tombstone: notice %+v (%v), want it dropped", got.Notice, err)
+	}
+	if got, err := store(t).Tombstone(ctx, fresh); err != nil || got.Notice == nil {
+		t.Errorf("the fresh tombstone: notice %+v (%v), want it kept", got.Notice, err)
+	}
+	if left, err := store(t).NoticesBefore(ctx, time.Now()); err != nil || slices.Contains(left, stale) {
+		t.Errorf("the stale tombstone is still listed with a notice: %v (%v)", left, err)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/erasure"
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
@@ -163,6 +164,12 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 	wantStatus(t, "confirm the share", newVisitor(t).do("POST", "/api/exports/"+url.PathEscape(shareID)+"/share", map[string]string{"token": share[2]}), http.StatusOK)
 	contact := fileAsVisitor(t, uniq("iamreq")+"@example.com", 1, map[string]any{"type": "contact", "details": "Hello."})
 	shiftDue(t, contact.id, time.Now().Add(2*24*time.Hour))
+	// An erasure whose outcome mail never went: the deadlines function drops its address.
+	old := time.Now().Add(-erasure.NoticeLife - time.Hour)
+	if err := store(t).PutTombstone(context.Background(), privacy.Tombstone{Request: privacy.NewID(), SubjectHash: "iam", Started: old,
+		State: privacy.ErasureDone, Notice: &privacy.ErasureNotice{Email: uniq("iamstale") + "@example.com"}}); err != nil {
+		t.Fatal(err)
+	}
 	if err := cloud.FireSchedule(ctx, "DeadlinesFunction"); err != nil {
 		t.Fatalf("deadlines: %v", err)
 	}

@@ -18,6 +18,7 @@ import (
 // make target, since they need the site and the API on one origin (CloudFront).
 // TestLocalOnlyListsEveryTestThatNeedsTheLocalCloud keeps this list true.
 var localOnly = map[string]string{
+	"TestP12_AnErasureOutcomeNeverMailedKeepsNoAddress":                           "writes tombstones in the table and fires the deadlines schedule",
 	"TestBrowserP03_P20_APersonCancelsAndNothingOfThemIsLeft":                     "scans the table and the buckets for what is left of the person",
 	"TestP17_AnErasureKilledHalfwayIsRetriedAndCompletesOnce":                     "seeds the partition and kills the erasure worker with the local cloud's CrashOn",
 	"TestP03_P20_CancellationStopsTheAccountAtOnceAndErasesEverything":            "scans the table and the buckets for what is left of the person",

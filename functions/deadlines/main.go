@@ -1,12 +1,15 @@
 // Command deadlines runs on a schedule and watches the open data-subject requests' due dates
 // (P23): it marks the reminders at 7, 3 and 1 days left and the overdue requests, once each,
 // hands the mail worker a digest for the operator when one is new, and writes the figures as
-// CloudWatch metrics (internal/metrics) for the dashboard and the overdue alarm. It links
-// the table and the mail queue and nothing else: no mail, no keys.
+// CloudWatch metrics (internal/metrics) for the dashboard and the overdue alarm. It also drops
+// the address from the tombstone of an erasure whose outcome mail never went
+// (erasure.ForgetStaleNotices). It links the table and the mail queue and nothing else: no
+// mail, no keys.
 package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"time"
@@ -17,6 +20,7 @@ import (
 
 	"github.com/privacyportal/portal/internal/awsenv"
 	"github.com/privacyportal/portal/internal/dynamodb"
+	"github.com/privacyportal/portal/internal/erasure"
 	"github.com/privacyportal/portal/internal/metrics"
 	"github.com/privacyportal/portal/internal/requests"
 	"github.com/privacyportal/portal/internal/sqs"
@@ -44,6 +48,10 @@ func main() {
 			// Only whole figures: a run that failed publishes nothing, and the overdue
 			// alarm treats the missing hour as breaching.
 			emit(f)
+		}
+		// Erasures whose outcome mail never went keep no address past its chance.
+		if _, ferr := erasure.ForgetStaleNotices(ctx, store, time.Now()); ferr != nil {
+			err = errors.Join(err, ferr)
 		}
 		return f, err
 	})

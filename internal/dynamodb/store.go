@@ -92,6 +92,7 @@ var (
 	_ export.Source             = (*Store)(nil)
 	_ erasure.Store             = (*Store)(nil)
 	_ erasure.NoticeStore       = (*Store)(nil)
+	_ erasure.StaleStore        = (*Store)(nil)
 	_ erasure.ReapplyStore      = (*Store)(nil)
 )
 

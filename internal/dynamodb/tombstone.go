@@ -21,6 +21,9 @@ const (
 	// re-applies (docs/erasure.md). It holds request IDs and times, nothing about anyone.
 	tombstones = "TOMBSTONES"
 	gsi2       = "GSI2"
+	// tombstoneNotices is the GSI1 partition of the tombstones that still hold their outcome
+	// mail's notice (an address), by start time: what ForgetStaleNotices looks through.
+	tombstoneNotices = "TOMBSTONES#NOTICE"
 )
 
 // TombstonePK is the partition key of a request's tombstone.
@@ -39,6 +42,8 @@ type noticeItem struct {
 type tombstoneItem struct {
 	PK             string         `dynamodbav:"PK"`
 	SK             string         `dynamodbav:"SK"`
+	GSI1PK         string         `dynamodbav:"GSI1PK,omitempty"`
+	GSI1SK         string         `dynamodbav:"GSI1SK,omitempty"`
 	GSI2PK         string         `dynamodbav:"GSI2PK,omitempty"`
 	GSI2SK         string         `dynamodbav:"GSI2SK,omitempty"`
 	Request        string         `dynamodbav:"request"`
@@ -75,6 +80,7 @@ func newTombstoneItem(t privacy.Tombstone) tombstoneItem {
 		it.ExpiresAt = t.ExpiresAt.Unix()
 	}
 	if n := t.Notice; n != nil {
+		it.GSI1PK, it.GSI1SK = tombstoneNotices, ts(t.Started)+"#"+t.Request
 		it.Notice = &noticeItem{Email: n.Email, Locale: n.Locale, StatusPath: n.StatusPath, RequestID: n.RequestID, EmailKey: n.EmailKey, UsernameKey: n.UsernameKey, Independent: n.Independent}
 	}
 	return it
@@ -149,7 +155,7 @@ func (st *Store) SaveTombstone(ctx context.Context, t privacy.Tombstone) error {
 func (st *Store) ForgetNotice(ctx context.Context, request string) error {
 	_, err := st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
 		TableName: &st.Table, Key: key(TombstonePK(request), tombstoneSK),
-		UpdateExpression: aws.String("REMOVE notice"), ConditionExpression: aws.String("attribute_exists(notice)"),
+		UpdateExpression: aws.String("REMOVE notice, GSI1PK, GSI1SK"), ConditionExpression: aws.String("attribute_exists(notice)"),
 	})
 	if isConditionFailed(err) {
 		return privacy.ErrStale
@@ -158,6 +164,29 @@ func (st *Store) ForgetNotice(ctx context.Context, request string) error {
 		return fmt.Errorf("forget notice: %w", err)
 	}
 	return nil
+}
+
+// NoticesBefore lists the requests whose tombstones still hold their outcome mail's notice and
+// whose erasure started before a time: one Query of GSI1 (keys only).
+func (st *Store) NoticesBefore(ctx context.Context, before time.Time) ([]string, error) {
+	var out []string
+	in := &ddb.QueryInput{
+		TableName: &st.Table, IndexName: aws.String(gsi1), KeyConditionExpression: aws.String("GSI1PK = :n AND GSI1SK < :before"),
+		ExpressionAttributeValues: Item{":n": s(tombstoneNotices), ":before": s(ts(before))},
+	}
+	for {
+		res, err := st.Client.Query(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("query tombstone notices: %w", err)
+		}
+		for _, it := range res.Items {
+			out = append(out, SuffixOf(attr(it, "PK")))
+		}
+		if res.LastEvaluatedKey == nil {
+			return out, nil
+		}
+		in.ExclusiveStartKey = res.LastEvaluatedKey
+	}
 }
 
 // Tombstones lists every tombstone's request ID and subject hash, oldest first: what a restore

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
+	"time"
 
 	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/mail"
@@ -79,4 +81,37 @@ func recipientName(id, locale string) string {
 		}
 	}
 	return id
+}
+
+// StaleStore is what ForgetStaleNotices reads and clears.
+type StaleStore interface {
+	// NoticesBefore lists the requests whose tombstones still hold a notice, erased before.
+	NoticesBefore(ctx context.Context, before time.Time) ([]string, error)
+	ForgetNotice(ctx context.Context, request string) error
+}
+
+// NoticeLife is how long a tombstone may hold its outcome mail's address: past it the mail
+// job is gone from the mail queue (a day's retention), so the mail can no longer be sent, and
+// the address is dropped unsent rather than kept with the tombstone for years.
+const NoticeLife = 3 * 24 * time.Hour
+
+// ForgetStaleNotices drops the notices of tombstones older than NoticeLife, and returns how many
+// it dropped. The deadlines function runs it every hour.
+func ForgetStaleNotices(ctx context.Context, s StaleStore, now time.Time) (int, error) {
+	stale, err := s.NoticesBefore(ctx, now.Add(-NoticeLife))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range stale {
+		switch err := s.ForgetNotice(ctx, r); {
+		case errors.Is(err, privacy.ErrStale):
+		case err != nil:
+			return n, err
+		default:
+			slog.Warn("erasure outcome never mailed: its address is dropped", "request", r)
+			n++
+		}
+	}
+	return n, nil
 }
