@@ -118,6 +118,9 @@ type Cloud struct {
 	emulators []*proc
 	instances []*proc
 	closeOnce sync.Once
+
+	pauseMu sync.Mutex
+	resumes map[string]*time.Timer // PauseEmulator's pending resumes, by emulator name
 }
 
 // Start brings the local cloud up. On error, everything already started is stopped.
@@ -312,7 +315,7 @@ func prepare(ctx context.Context, cfg Config, prefix string) (*Cloud, *samtempla
 	}
 	c := &Cloud{
 		cfg: cfg, tmp: tmp, prefix: cfg.Prefix, Names: map[string]string{}, functions: map[string]*function{},
-		cancel: func() {}, closed: make(chan struct{}), Region: cmp.Or(st.Params["HomeRegion"], "us-east-1"),
+		cancel: func() {}, closed: make(chan struct{}), resumes: map[string]*time.Timer{}, Region: cmp.Or(st.Params["HomeRegion"], "us-east-1"),
 	}
 	c.namer = &namer{prefix: cfg.Prefix, region: c.Region, account: "000000000000", queues: map[string]queueInfo{},
 		keys: map[string]keyInfo{}, aliases: map[string]string{}}
@@ -392,6 +395,11 @@ func (c *Cloud) Close() error {
 		c.mu.Lock()
 		procs := append(append([]*proc{}, c.instances...), c.emulators...)
 		c.mu.Unlock()
+		c.pauseMu.Lock()
+		for _, t := range c.resumes {
+			t.Stop() // proc.stop continues a paused emulator itself
+		}
+		c.pauseMu.Unlock()
 		var wg sync.WaitGroup
 		for _, p := range procs {
 			wg.Add(1)

@@ -2,11 +2,14 @@ package localcloud
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 )
 
@@ -128,4 +131,112 @@ func (c *Cloud) startEmulators(ctx context.Context, only ...string) error {
 		}
 	}
 	return nil
+}
+
+// Pausing an emulator stands in for an AWS service that stops answering (an outage, a network
+// partition, a stalled connection): its process and everything below it are stopped
+// (SIGSTOP) and later continued (SIGCONT). While it is stopped the kernel still accepts
+// connections to its port and takes in requests, but nothing answers: a call waits until its
+// client gives up (the cloud's clients after 15 s; a function's SDK call until its context or
+// the function's timeout ends; the IAM proxy in front of the emulators sets no deadline of its
+// own), as a call to a hung endpoint does. When the emulator continues, it reads and answers
+// the requests that were waiting, including those whose callers have given up meanwhile: a
+// call that timed out may still have happened, as in AWS. Names are the emulators' as
+// StartServices takes them: "dynamodb", "ses", "sqs", "s3", and "kms" when it runs.
+
+// PauseEmulator stops the named emulator now and continues it after d, in the background: it
+// returns at once (after the stop), so the caller makes its calls during the pause. Pausing a
+// paused emulator again restarts its d; ResumeEmulator ends the pause early, and Close ends it
+// too.
+func (c *Cloud) PauseEmulator(name string, d time.Duration) error {
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	if err := c.stopEmulator(name); err != nil {
+		return err
+	}
+	var t *time.Timer
+	t = time.AfterFunc(d, func() {
+		c.pauseMu.Lock()
+		defer c.pauseMu.Unlock()
+		if c.resumes[name] != t {
+			return // resumed, or paused again, meanwhile
+		}
+		if err := c.resumeEmulator(name); err != nil && !errors.Is(err, errClosed) {
+			c.logf("resume %s after a pause of %v: %v", name, d, err)
+		}
+	})
+	c.resumes[name] = t
+	return nil
+}
+
+// StopEmulator stops the named emulator (SIGSTOP) until ResumeEmulator; see PauseEmulator.
+// It cancels a pending resume of an earlier PauseEmulator.
+func (c *Cloud) StopEmulator(name string) error {
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	return c.stopEmulator(name)
+}
+
+// ResumeEmulator continues the named emulator (SIGCONT) after StopEmulator or PauseEmulator;
+// continuing one that is not stopped does nothing.
+func (c *Cloud) ResumeEmulator(name string) error {
+	c.pauseMu.Lock()
+	defer c.pauseMu.Unlock()
+	return c.resumeEmulator(name)
+}
+
+// stopEmulator and resumeEmulator are called with pauseMu held.
+func (c *Cloud) stopEmulator(name string) error {
+	p, err := c.emulator(name)
+	if err != nil {
+		return err
+	}
+	c.cancelResume(name)
+	if err := p.signal(syscall.SIGSTOP); err != nil {
+		return fmt.Errorf("stop emulator %s: %w", name, err)
+	}
+	c.logf("emulator %s stopped (SIGSTOP)", name)
+	return nil
+}
+
+func (c *Cloud) resumeEmulator(name string) error {
+	p, err := c.emulator(name)
+	if err != nil {
+		return err
+	}
+	c.cancelResume(name)
+	if err := p.signal(syscall.SIGCONT); err != nil {
+		return fmt.Errorf("resume emulator %s: %w", name, err)
+	}
+	c.logf("emulator %s continued (SIGCONT)", name)
+	return nil
+}
+
+func (c *Cloud) cancelResume(name string) {
+	if t := c.resumes[name]; t != nil {
+		t.Stop()
+		delete(c.resumes, name)
+	}
+}
+
+// emulator returns the running emulator process called name.
+func (c *Cloud) emulator(name string) (*proc, error) {
+	select {
+	case <-c.closed:
+		return nil, errClosed
+	default:
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var names []string
+	for _, p := range c.emulators {
+		if p.name == name {
+			if p.exited() {
+				return nil, fmt.Errorf("emulator %s has exited: %v", name, p.err)
+			}
+			return p, nil
+		}
+		names = append(names, p.name)
+	}
+	return nil, fmt.Errorf("no emulator %q runs (running: %s)", name, strings.Join(names, ", "))
 }

@@ -64,6 +64,16 @@ func (c *Cloud) sqsSources() ([]sqsSource, error) {
 // with: the queue's VisibilityTimeout at the receive, which a test lowers beforehand with
 // SetQueueAttributes to see a retry soon (see crash.go). The queue's redrive policy moves it
 // to the dead-letter queue in the end.
+//
+// A poller runs one batch at a time. A function with ReservedConcurrentExecutions N runs at
+// most N batches at once over all its event sources (and its other invokes): a poller whose
+// function is at its cap holds its batch and waits for a free slot rather than fail it. That
+// is what Lambda does (the event source scales down to the reserved concurrency and retries
+// throttled invokes), with one difference that AWS documents: there, a batch that stays
+// throttled until its visibility timeout passes returns to the queue and the receive counts
+// towards maxReceiveCount, so the queue's VisibilityTimeout should be six times the
+// function's timeout (and maxReceiveCount at least 5). Here too the visibility clock runs while
+// the poller waits, so a wait longer than the timeout sees the batch received a second time.
 func (c *Cloud) pollSQS(ctx context.Context, src sqsSource) {
 	for ctx.Err() == nil {
 		out, err := c.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{
@@ -107,7 +117,7 @@ func (c *Cloud) pollSQS(ctx context.Context, src sqsSource) {
 		}
 		payload, _ := json.Marshal(ev)
 		c.sqsBusy.Add(1)
-		res, err := c.Invoke(ctx, src.function, payload)
+		res, err := c.invoke(ctx, src.function, payload, true)
 		if err != nil {
 			c.sqsBusy.Add(-1)
 			c.logf("sqs poller %s: batch of %d failed: %v", src.function, len(ev.Records), err)
@@ -177,7 +187,10 @@ func (c *Cloud) Settle(ctx context.Context) error {
 }
 
 // FireSchedule invokes a function that has a Schedule or ScheduleV2 event, with the event
-// EventBridge would send (or the event's Input, if the template sets one).
+// EventBridge would send (or the event's Input, if the template sets one). EventBridge invokes
+// asynchronously, and Lambda keeps an asynchronous invoke throttled by the function's reserved
+// concurrency and retries it: so FireSchedule waits for a free slot (until ctx ends), where
+// Invoke would fail with TooManyRequestsError.
 func (c *Cloud) FireSchedule(ctx context.Context, logicalID string) error {
 	for _, f := range c.Stack.Functions {
 		if f.LogicalID != logicalID {
@@ -195,7 +208,7 @@ func (c *Cloud) FireSchedule(ctx context.Context, logicalID string) error {
 					"region": c.Region, "resources": []string{}, "detail": map[string]any{},
 				})
 			}
-			_, err := c.Invoke(ctx, logicalID, payload)
+			_, err := c.invoke(ctx, logicalID, payload, true)
 			return err
 		}
 		return fmt.Errorf("function %s has no schedule event", logicalID)

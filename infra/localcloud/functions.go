@@ -31,6 +31,9 @@ type function struct {
 	pool      chan *instance
 	timeout   time.Duration
 	bootstrap string
+	// reserved holds one token per invoke running, when the template sets the function's
+	// ReservedConcurrentExecutions (its capacity); nil when it does not. See Invoke.
+	reserved chan struct{}
 
 	mu sync.Mutex
 	// insts are the function's live instances, true while one serves an invoke: where CrashOn
@@ -195,8 +198,14 @@ func (c *Cloud) functionEnv(fn *function) []string {
 }
 
 func (c *Cloud) startFunctions(ctx context.Context) error {
-	n := c.cfg.Instances
 	for _, fn := range c.functions {
+		n := c.cfg.Instances
+		if r := fn.def.Properties.ReservedConcurrentExecutions; r != nil {
+			// No more invokes run at once than the reserved concurrency, so no more instances
+			// are needed (none for 0: a function throttled entirely).
+			n = min(n, max(*r, 0))
+			fn.reserved = make(chan struct{}, max(*r, 0))
+		}
 		fn.pool = make(chan *instance, n)
 		fn.insts = map[*instance]bool{}
 		for i := range n {
@@ -295,11 +304,63 @@ func (e *FunctionError) Error() string {
 	return fmt.Sprintf("function %s failed: %s: %s", e.Function, e.Type, e.Message)
 }
 
-// Invoke runs one function with payload and returns its result, waiting for a free instance.
+// TooManyRequestsError is Lambda's answer (TooManyRequestsException, HTTP 429) to a
+// synchronous invoke of a function already running as many invokes as its
+// ReservedConcurrentExecutions: the invoke is refused, nothing runs, and the caller retries.
+type TooManyRequestsError struct {
+	Function string
+	Reserved int
+}
+
+func (e *TooManyRequestsError) Error() string {
+	return fmt.Sprintf("invoke %s: TooManyRequestsException (429): Rate Exceeded. (ReservedFunctionConcurrentInvocationLimitExceeded: %d reserved)", e.Function, e.Reserved)
+}
+
+// IsThrottled reports whether err is an invoke refused for the function's reserved concurrency.
+func IsThrottled(err error) bool {
+	var t *TooManyRequestsError
+	return errors.As(err, &t)
+}
+
+// Invoke runs one function with payload and returns its result, as a synchronous
+// (RequestResponse) invoke: it waits for a free instance of the pool (Config.Instances, the
+// local cloud's own limit), but a function whose template sets ReservedConcurrentExecutions N
+// never runs more than N invokes at once, whatever the pool's size, as AWS caps it: an invoke
+// beyond N fails at once with a *TooManyRequestsError (IsThrottled), as Lambda answers 429.
+// Every invoke counts, whoever makes it: the gateway's, the SQS pollers', the schedules' and
+// direct ones. The pollers and the schedules do not fail on the cap but wait for a free slot
+// (see pollSQS and FireSchedule), as Lambda's event sources and its queue of asynchronous
+// invokes retry throttled invokes.
 func (c *Cloud) Invoke(ctx context.Context, logicalID string, payload []byte) ([]byte, error) {
+	return c.invoke(ctx, logicalID, payload, false)
+}
+
+// invoke is Invoke; with wait, an invoke beyond the function's reserved concurrency waits for
+// a running one to end (or ctx to) instead of failing.
+func (c *Cloud) invoke(ctx context.Context, logicalID string, payload []byte, wait bool) ([]byte, error) {
 	fn, ok := c.functions[logicalID]
 	if !ok {
 		return nil, fmt.Errorf("no function %q in the template", logicalID)
+	}
+	if fn.reserved != nil {
+		if wait {
+			select {
+			case fn.reserved <- struct{}{}:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			case <-c.closed:
+				return nil, errClosed
+			}
+		} else {
+			select {
+			case fn.reserved <- struct{}{}:
+			default:
+				return nil, &TooManyRequestsError{Function: fn.id, Reserved: cap(fn.reserved)}
+			}
+		}
+		// Held until the instance is back in the pool: RIE answered, or the instance was
+		// replaced, so the next invoke never finds the function running N+1 times.
+		defer func() { <-fn.reserved }()
 	}
 	var inst *instance
 	select {

@@ -1,6 +1,7 @@
 package localcloud
 
 import (
+	"bytes"
 	"compress/gzip"
 	"encoding/base64"
 	"encoding/json"
@@ -21,6 +22,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
 
 	"github.com/privacyportal/portal/infra/samtemplate"
 )
@@ -257,6 +261,12 @@ func (c *Cloud) serveAPI(w http.ResponseWriter, r *http.Request) {
 		if errors.Is(err, r.Context().Err()) {
 			return
 		}
+		if IsThrottled(err) {
+			// Lambda's 429 reaches a REST API's proxy integration as an integration failure:
+			// API Gateway answers 500 (the template's DEFAULT_5XX response keeps the status).
+			problem(w, http.StatusInternalServerError, "The function behind this route is at its reserved concurrency.")
+			return
+		}
 		// API Gateway gives 502 when the integration fails.
 		problem(w, http.StatusBadGateway, "The function behind this route failed.")
 		return
@@ -379,6 +389,9 @@ func (c *Cloud) serveSite(w http.ResponseWriter, r *http.Request) {
 		file = filepath.Join(file, "index.html")
 	}
 	if _, err := os.Stat(file); err != nil {
+		if strings.HasPrefix(p, publishedPrefix) && c.servePublished(w, r, p) {
+			return
+		}
 		notFound := filepath.Join(c.SiteDir, "404.html")
 		if strings.HasPrefix(p, "/zh/") {
 			if _, err := os.Stat(filepath.Join(c.SiteDir, "zh", "404.html")); err == nil {
@@ -401,6 +414,72 @@ func (c *Cloud) serveSite(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	http.ServeFile(w, r, file)
+}
+
+// publishedPrefix is where the operator's tool publishes files into the site bucket at run
+// time, after the deploy (portalctl campaign publish: notices/index.json, notices/<id>.json).
+const publishedPrefix = "/notices/"
+
+// servePublished serves a path under publishedPrefix that the built site does not have from
+// the site bucket, where CloudFront finds it in AWS (the site's origin is the bucket, not the
+// build): the key is the path after the template's index rewrite (IndexRewriteFunction:
+// "/x/" and "/x" read "x/index.html"). It reports false, having written nothing, when the
+// bucket has no such object (or the template no site bucket): the caller answers 404 as for
+// any missing path.
+//
+// The answer carries what S3 stored with the object, as CloudFront passes it on: its
+// Content-Type, Cache-Control, ETag and Last-Modified. So the publisher must set ContentType
+// (application/json) and CacheControl on PutObject, as `aws s3 sync` sets the type from the
+// extension; an object stored without them is served without them here too. CloudFront adds
+// no Cache-Control: under the template's default cache behaviour (the managed CachingOptimized
+// policy: TTL 1 s to 1 year, 1 day when the object sets none) an object without Cache-Control
+// stays cached at the edge for a day, so a change or an unpublish would not show. The local
+// gateway caches nothing, so it logs that case instead.
+func (c *Cloud) servePublished(w http.ResponseWriter, r *http.Request, p string) bool {
+	bucket, ok := c.Names["SiteBucket"]
+	if !ok || c.S3 == nil {
+		return false
+	}
+	key := strings.TrimPrefix(p, "/")
+	if strings.HasSuffix(r.URL.Path, "/") {
+		key += "/index.html"
+	} else if !strings.Contains(path.Base(p), ".") {
+		key += "/index.html"
+	}
+	out, err := c.S3.GetObject(r.Context(), &s3.GetObjectInput{Bucket: &bucket, Key: &key})
+	if err != nil {
+		var missing *s3types.NoSuchKey
+		if errors.As(err, &missing) {
+			return false
+		}
+		c.logf("gateway: site bucket %s: %v", key, err)
+		// CloudFront answers 502 when the origin fails.
+		problem(w, http.StatusBadGateway, "The site's storage did not answer.")
+		return true
+	}
+	defer out.Body.Close()
+	b, err := io.ReadAll(out.Body)
+	if err != nil {
+		c.logf("gateway: site bucket %s: %v", key, err)
+		problem(w, http.StatusBadGateway, "The site's storage did not answer.")
+		return true
+	}
+	h := w.Header()
+	ct := aws.ToString(out.ContentType)
+	h.Set("Content-Type", ct)
+	if cc := aws.ToString(out.CacheControl); cc != "" {
+		h.Set("Cache-Control", cc)
+	} else {
+		c.logf("gateway: %s has no Cache-Control: CloudFront's default cache behaviour would serve it from its edge caches for a day", key)
+	}
+	if etag := aws.ToString(out.ETag); etag != "" {
+		h.Set("ETag", etag)
+	}
+	if c.compressSite && acceptsGzip(r) && gzipBody(w, r, ct, b) {
+		return true
+	}
+	http.ServeContent(w, r, path.Base(key), aws.ToTime(out.LastModified), bytes.NewReader(b))
+	return true
 }
 
 // siteCompresses reports whether the distribution's default cache behavior (the site) has
@@ -430,19 +509,34 @@ func acceptsGzip(r *http.Request) bool {
 // nothing) for a file it leaves as it is.
 func serveGzip(w http.ResponseWriter, r *http.Request, file string) bool {
 	st, err := os.Stat(file)
-	if err != nil || st.Size() < 1000 || st.Size() > 10<<20 {
-		return false
-	}
-	ct := mime.TypeByExtension(filepath.Ext(file))
-	base, _, _ := strings.Cut(ct, ";")
-	switch {
-	case strings.HasPrefix(base, "text/"), base == "application/javascript", base == "text/javascript",
-		base == "application/json", base == "image/svg+xml", base == "application/xml":
-	default:
+	if err != nil || !gzipped(mime.TypeByExtension(filepath.Ext(file)), st.Size()) {
 		return false
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
+		return false
+	}
+	return gzipBody(w, r, mime.TypeByExtension(filepath.Ext(file)), b)
+}
+
+// gzipped reports whether CloudFront compresses a body of this type and size.
+func gzipped(ct string, size int64) bool {
+	if size < 1000 || size > 10<<20 {
+		return false
+	}
+	base, _, _ := strings.Cut(ct, ";")
+	base = strings.TrimSpace(strings.ToLower(base))
+	switch {
+	case strings.HasPrefix(base, "text/"), base == "application/javascript", base == "text/javascript",
+		base == "application/json", base == "image/svg+xml", base == "application/xml":
+		return true
+	}
+	return false
+}
+
+// gzipBody serves b gzipped as serveGzip does, or reports false having written nothing.
+func gzipBody(w http.ResponseWriter, r *http.Request, ct string, b []byte) bool {
+	if !gzipped(ct, int64(len(b))) {
 		return false
 	}
 	w.Header().Set("Content-Type", ct)

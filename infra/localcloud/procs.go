@@ -67,6 +67,8 @@ func (p *proc) stop(grace time.Duration) {
 	kids := descendants(p.cmd.Process.Pid)
 	pgid := -p.cmd.Process.Pid
 	_ = syscall.Kill(pgid, syscall.SIGTERM)
+	// A stopped process (Cloud.StopEmulator) keeps SIGTERM pending until it continues.
+	_ = syscall.Kill(pgid, syscall.SIGCONT)
 	select {
 	case <-p.done:
 	case <-time.After(grace):
@@ -104,6 +106,23 @@ func (p *proc) kill(timeout time.Duration) bool {
 		}
 	}
 	return true
+}
+
+// signal sends sig to the process's group and to the groups of its descendants that left it
+// (as stop does), unless the process has exited.
+func (p *proc) signal(sig syscall.Signal) error {
+	if p.exited() {
+		return fmt.Errorf("%s has exited", p.name)
+	}
+	if err := syscall.Kill(-p.cmd.Process.Pid, sig); err != nil {
+		return err
+	}
+	for _, k := range descendants(p.cmd.Process.Pid) {
+		if pg, err := syscall.Getpgid(k); err == nil && pg == k {
+			_ = syscall.Kill(-k, sig)
+		}
+	}
+	return nil
 }
 
 // killKids sends SIGKILL to processes below a stopped one, and to the process groups those
