@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	texttemplate "text/template"
@@ -105,7 +106,37 @@ const (
 	// OperatorDigest lists, for the operator's privacy contact, the requests whose due dates
 	// are near or past. Data: Requests (IDs, types and dates only: no names, no addresses).
 	OperatorDigest Kind = "operator_digest"
+
+	// BreachNotice tells a person about a personal information security incident that may
+	// affect them (promise P14). It is transactional: it goes whatever the reader's marketing
+	// choice, and offers no unsubscribe. Data: Name (may be empty), Breach (its texts already
+	// in the reader's language: the caller picks the language), Link (optional: the public
+	// notice page on the site). The subject is Breach.Title; the body has a numbered, headed
+	// section for each part of the notice: what happened (Incident, with Occurred and
+	// Discovered in UTC), which kinds of data and how many people (DataKinds, People), the
+	// likely impact (Impact), what was done and will be done (Measures), what the reader can
+	// do (SelfHelp), what is offered (Remedies) and whom to ask (Breach.Contact, which takes
+	// the place of Data.Contact: Data.Contact is not shown). See checkBreach for what it
+	// requires.
+	BreachNotice Kind = "breach_notice"
+	// PolicyUpdate tells every active account holder that a new version of the privacy
+	// policy takes effect on a date (promise P25). It is transactional like BreachNotice.
+	// Data: Name, Policy (the version, its summary already in the reader's language, its
+	// publication and effective dates, shown as dates in UTC, the link to what changed and
+	// the link to the full new version), Link (the consent centre, where the reader withdraws
+	// consents one purpose at a time), SignInLink (the account page, where the reader cancels
+	// the account), Contact (where to ask or object; Operator.Contact when empty). It says
+	// that the current version applies until the effective date and the new one from then on
+	// to whoever keeps using the service, and that a reader who does not agree can withdraw
+	// their consents or cancel their account first. The subject names the effective date. See
+	// checkPolicy for what it requires: above all, Effective at least MinPolicyNotice after
+	// Published, so the mail never announces a shorter notice.
+	PolicyUpdate Kind = "policy_update"
 )
+
+// MinPolicyNotice is the least time between a policy version's publication and its effect
+// (promise P25): a PolicyUpdate with less is refused.
+const MinPolicyNotice = 7 * 24 * time.Hour
 
 // Locales the portal writes mail in (the values of privacy.LocaleEnglish and
 // privacy.LocaleChinese).
@@ -174,6 +205,55 @@ type Data struct {
 	Requests []DueRequest
 	// Erasure is what an erasure removed and who else was concerned, for ErasureDone.
 	Erasure *Erasure
+	// Breach is the incident a BreachNotice reports.
+	Breach *Breach
+	// Policy is the policy version a PolicyUpdate announces.
+	Policy *PolicyChange
+}
+
+// Breach is a personal information security incident as BreachNotice tells it (promise
+// P14). Its texts are plain text already in the reader's language (the caller picks the
+// language); Render neither translates nor shortens them.
+type Breach struct {
+	// Title is the mail's subject, one line (line breaks become spaces). Required.
+	Title string
+	// Incident says what happened; Impact what it may mean for the reader; Measures what the
+	// operator has done and will do; SelfHelp what the reader can do to protect themself;
+	// Remedies what the operator offers them. Each is plain text, required: paragraphs are
+	// separated by blank lines, a single line break is kept as one, and the HTML part
+	// escapes it all (never taken as HTML).
+	Incident, Impact, Measures, SelfHelp, Remedies string
+	// DataKinds are the names of the kinds of personal information affected, already in the
+	// reader's language ("e-mail address", "电子邮件地址"), in the order given, each on one line.
+	// When empty, the mail says they are still being established.
+	DataKinds []string
+	// People is the approximate number of people affected; 0 means not known yet (the mail
+	// says so). Not negative.
+	People int
+	// Occurred is when the incident began, shown in UTC; zero means not known yet (the mail
+	// says so). Discovered is when the operator found out, shown in UTC, required; Occurred
+	// cannot be after it.
+	Occurred, Discovered time.Time
+	// Contact is where to ask about the incident: an e-mail address, a web address, or any
+	// other one line (a phone number). Required.
+	Contact string
+}
+
+// PolicyChange is a new version of the privacy policy as PolicyUpdate announces it (promise
+// P25).
+type PolicyChange struct {
+	// Version is the new version's name ("1.2"), one line. Required.
+	Version string
+	// Summary says what changes, plain text already in the reader's language, in paragraphs
+	// like Breach's texts. Required.
+	Summary string
+	// Published is when the version was published; Effective when it takes effect, at least
+	// MinPolicyNotice later. Both are required and shown as dates in UTC.
+	Published, Effective time.Time
+	// DiffLink is the page that shows what changed since the version before (the site's
+	// /policy/<version>/diff/ page); PolicyLink is the full new version. Both are required,
+	// absolute http(s) URLs.
+	DiffLink, PolicyLink string
 }
 
 // Erasure is the outcome of an erasure (promises P17, P20), as ErasureDone reports it.
@@ -294,6 +374,10 @@ var needs = map[Kind]struct {
 	// Also a deletion or cancellation, and Erasure: see checkErasure.
 	ErasureDone:    {requestType: true, requestID: true, link: true, at: true},
 	OperatorDigest: {requests: true},
+	// Breach: see checkBreach. Link, the public notice, is optional.
+	BreachNotice: {},
+	// Link is the consent centre, SignInLink the account page. Policy: see checkPolicy.
+	PolicyUpdate: {link: true, signIn: true},
 }
 
 // The values Data.RequestType, Data.Status and Data.RefusalGround may take (those of
@@ -315,7 +399,7 @@ func Kinds() []Kind {
 		VerifyEmail, AlreadyRegistered, GuardianConsent, GuardianDecision, EmailChangeVerify, EmailChangeNotice,
 		PasswordReset, PasswordChanged, Marketing, ConsentReceipt,
 		RequestCode, RequestReceipt, RequestUpdate, ExportReady, ExportShareConfirm, ExportThirdParty, ErasureDone,
-		OperatorDigest,
+		OperatorDigest, BreachNotice, PolicyUpdate,
 	}
 }
 
@@ -341,8 +425,8 @@ func parseTemplates() map[string]localeTemplates {
 		// parts share; html/template escapes data, never a template's own text.
 		names := "templates/" + loc + ".names.tmpl"
 		date := func(t time.Time) string { return t.UTC().Format(dateLayouts[loc]) }
-		t := texttemplate.Must(texttemplate.New("").Funcs(texttemplate.FuncMap{"utc": utc, "date": date}).ParseFS(templateFS, "templates/"+loc+".txt.tmpl", names))
-		funcs := htmltemplate.FuncMap{"contactHref": contactHref, "utc": utc, "date": date, "lines": lines}
+		t := texttemplate.Must(texttemplate.New("").Funcs(texttemplate.FuncMap{"utc": utc, "date": date, "number": number}).ParseFS(templateFS, "templates/"+loc+".txt.tmpl", names))
+		funcs := htmltemplate.FuncMap{"contactHref": contactHref, "utc": utc, "date": date, "lines": lines, "number": number}
 		h := htmltemplate.Must(htmltemplate.New("").Funcs(funcs).ParseFS(templateFS, "templates/layout.html.tmpl", "templates/"+loc+".html.tmpl", names))
 		for _, k := range Kinds() {
 			for _, name := range []string{string(k) + ".subject", string(k) + ".text"} {
@@ -377,6 +461,11 @@ type view struct {
 	Outcome, Reason []string
 	// Overdue counts the digest's overdue requests.
 	Overdue int
+	// Incident, Impact, Measures, SelfHelp and Remedies are a BreachNotice's texts cut into
+	// paragraphs, like Outcome.
+	Incident, Impact, Measures, SelfHelp, Remedies []string
+	// Summary is a PolicyUpdate's summary cut into paragraphs, like Outcome.
+	Summary []string
 }
 
 // Render renders m in its locale. Locales "zh", "zh-CN" (in any case, with "-" or "_") and
@@ -441,6 +530,20 @@ func Render(op Operator, m Message) (Rendered, error) {
 			return Rendered{}, err
 		}
 		d.Erasure = e
+	}
+	if m.Kind == BreachNotice {
+		b, err := checkBreach(d)
+		if err != nil {
+			return Rendered{}, err
+		}
+		d.Breach = b
+	}
+	if m.Kind == PolicyUpdate {
+		p, err := checkPolicy(d)
+		if err != nil {
+			return Rendered{}, err
+		}
+		d.Policy = p
 	}
 	if err := checkRequestCodes(d); err != nil {
 		return Rendered{}, err
@@ -513,6 +616,14 @@ func Render(op Operator, m Message) (Rendered, error) {
 		v.Contact = op.Contact
 	}
 	v.Outcome, v.Reason = paragraphs(d.Outcome), paragraphs(d.RefusalReason)
+	if m.Kind == BreachNotice {
+		b := d.Breach
+		v.Incident, v.Impact, v.Measures = paragraphs(b.Incident), paragraphs(b.Impact), paragraphs(b.Measures)
+		v.SelfHelp, v.Remedies = paragraphs(b.SelfHelp), paragraphs(b.Remedies)
+	}
+	if m.Kind == PolicyUpdate {
+		v.Summary = paragraphs(d.Policy.Summary)
+	}
 	for _, r := range d.Requests {
 		if r.Overdue {
 			v.Overdue++
@@ -622,6 +733,87 @@ func checkErasure(d Data) (*Erasure, error) {
 	}
 	return &e, nil
 }
+
+// checkBreach checks what a BreachNotice needs: a Breach with its title, its five texts,
+// the time it was discovered (and, if known, when it began, not later) and a contact, no
+// negative count of people and no blank kind of data. It returns a copy with the title, the
+// contact and each kind of data on one line (a line break must not make up a line of the
+// text part, or a header), the caller's left as it is.
+func checkBreach(d Data) (*Breach, error) {
+	if d.Breach == nil {
+		return nil, errors.New("mail: breach_notice mail needs Data.Breach")
+	}
+	b := *d.Breach
+	b.Title, b.Contact = singleLine(b.Title), singleLine(b.Contact)
+	for _, f := range []struct{ name, value string }{
+		{"Title", b.Title},
+		{"Incident", b.Incident}, {"Impact", b.Impact}, {"Measures", b.Measures},
+		{"SelfHelp", b.SelfHelp}, {"Remedies", b.Remedies},
+		{"Contact", b.Contact},
+	} {
+		if strings.TrimSpace(f.value) == "" {
+			return nil, fmt.Errorf("mail: breach_notice mail needs Data.Breach.%s", f.name)
+		}
+	}
+	switch {
+	case b.Discovered.IsZero():
+		return nil, errors.New("mail: breach_notice mail needs Data.Breach.Discovered")
+	case b.Occurred.After(b.Discovered):
+		return nil, errors.New("mail: Data.Breach.Occurred is after Data.Breach.Discovered")
+	case b.People < 0:
+		return nil, errors.New("mail: Data.Breach.People cannot be negative")
+	}
+	if b.DataKinds != nil {
+		kinds := make([]string, len(b.DataKinds))
+		for i, k := range b.DataKinds {
+			if kinds[i] = singleLine(k); kinds[i] == "" {
+				return nil, fmt.Errorf("mail: Data.Breach.DataKinds[%d] is empty", i)
+			}
+		}
+		b.DataKinds = kinds
+	}
+	return &b, nil
+}
+
+// checkPolicy checks what a PolicyUpdate needs beyond the fields every one does: a Policy
+// with its version, its summary, both dates, an effective date at least MinPolicyNotice after
+// the publication (the mail must never announce a shorter notice), and both links. It returns
+// a copy with the version on one line, the caller's left as it is.
+func checkPolicy(d Data) (*PolicyChange, error) {
+	if d.Policy == nil {
+		return nil, errors.New("mail: policy_update mail needs Data.Policy")
+	}
+	p := *d.Policy
+	p.Version = singleLine(p.Version)
+	for _, f := range []struct {
+		name  string
+		empty bool
+	}{
+		{"Version", p.Version == ""},
+		{"Summary", strings.TrimSpace(p.Summary) == ""},
+		{"Published", p.Published.IsZero()},
+		{"Effective", p.Effective.IsZero()},
+		{"DiffLink", p.DiffLink == ""},
+		{"PolicyLink", p.PolicyLink == ""},
+	} {
+		if f.empty {
+			return nil, fmt.Errorf("mail: policy_update mail needs Data.Policy.%s", f.name)
+		}
+	}
+	if p.Effective.Sub(p.Published) < MinPolicyNotice {
+		return nil, errors.New("mail: Data.Policy.Effective must be at least 7 days after Data.Policy.Published")
+	}
+	for name, link := range map[string]string{"DiffLink": p.DiffLink, "PolicyLink": p.PolicyLink} {
+		if !isWebURL(link) {
+			return nil, fmt.Errorf("mail: Data.Policy.%s is not an absolute http(s) URL", name)
+		}
+	}
+	return &p, nil
+}
+
+// singleLine folds every run of white space in s, line breaks included, into one space, and
+// trims it.
+func singleLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // checkRequestCodes refuses a request type, status or refusal ground the templates cannot
 // name (they would leave a hole), and a digest entry without an ID, a known type or a due
@@ -746,6 +938,19 @@ func isOneClickURL(s string) bool {
 		return h == "127.0.0.1" || h == "::1" || h == "localhost"
 	}
 	return false
+}
+
+// number shows a count with its thousands grouped by commas: "12,400".
+func number(n int) string {
+	s := strconv.Itoa(n)
+	sign := ""
+	if n < 0 {
+		sign, s = "-", s[1:]
+	}
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return sign + s
 }
 
 // utc shows a time as the mails do, in UTC to the minute.

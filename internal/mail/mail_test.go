@@ -72,6 +72,29 @@ func fullData() portalmail.Data {
 			BackupDays:     35,
 			Verified:       true,
 		},
+		Breach: &portalmail.Breach{
+			Title:     "Unauthorised access to our support mailbox",
+			Incident:  "An attacker used a stolen staff password to read our support mailbox.\nThey had access for about ten hours.\n\nThe mailbox held the messages people had sent our support team.",
+			Impact:    "Someone may send you mail that pretends to come from our support team.",
+			Measures:  "We locked the mailbox and reset every staff password.\n\nBy 31 March every staff account will need a second sign-in factor.",
+			SelfHelp:  "Be careful with mail that asks you to sign in or to pay.",
+			Remedies:  "We offer a year of identity monitoring at no cost to you.",
+			DataKinds: []string{"Support ticket contents", "Postal address"},
+			People:    12400,
+			Occurred:  time.Date(2027, 3, 1, 22, 10, 0, 0, time.UTC),
+			// 16:45 in UTC+8 is 08:45 in UTC.
+			Discovered: time.Date(2027, 3, 2, 16, 45, 0, 0, time.FixedZone("CST", 8*3600)),
+			Contact:    "incident-desk@portal.example",
+		},
+		Policy: &portalmail.PolicyChange{
+			Version:   "1.2",
+			Summary:   "We now keep sign-in records for 90 days instead of 180.\n\nWe name our new payment processor.",
+			Published: time.Date(2027, 3, 31, 10, 0, 0, 0, time.UTC),
+			// 01:00 on 8 April in UTC+8 is still 7 April in UTC: the mail shows 7 April.
+			Effective:  time.Date(2027, 4, 8, 1, 0, 0, 0, time.FixedZone("CST", 8*3600)),
+			DiffLink:   "https://portal.example/policy/1.2/diff/",
+			PolicyLink: "https://portal.example/policy/1.2/",
+		},
 	}
 }
 
@@ -116,13 +139,16 @@ var uses = map[portalmail.Kind][]string{
 	// No Name: it went with everything else.
 	portalmail.ErasureDone:    {"RequestID", "Link", "Contact", "At", "Erasure"},
 	portalmail.OperatorDigest: {"Requests"},
+	// The title is the subject, checked on its own; Breach.Contact takes Contact's place.
+	portalmail.BreachNotice: {"Name", "Link", "Breach"},
+	portalmail.PolicyUpdate: {"Name", "Link", "SignInLink", "Contact", "Policy"},
 }
 
 // shown are the Data fields a mail shows only if its kind uses them.
 var shown = []string{
 	"Name", "Code", "Link", "SignInLink", "ChildName", "Contact", "Title", "UnsubscribeLink", "PreferencesLink", "ReceiptID", "Paragraphs", "Changes",
 	"RequestID", "Outcome", "RefusalReason", "ComplaintLink", "RequestsLink", "ThirdParty", "RequesterName", "Requests",
-	"Erasure",
+	"Erasure", "BreachTitle", "Breach", "Policy",
 }
 
 func field(d portalmail.Data, name string) string {
@@ -163,6 +189,8 @@ func field(d portalmail.Data, name string) string {
 		return d.ThirdParty
 	case "RequesterName":
 		return d.RequesterName
+	case "BreachTitle":
+		return d.Breach.Title
 	}
 	panic("no field " + name)
 }
@@ -194,6 +222,20 @@ func fields(d portalmail.Data, name string) []string {
 	case "Erasure":
 		// The names and addresses: the counts are checked on their own.
 		return append(slices.Clone(d.Erasure.RecipientsTold), d.Erasure.Independent...)
+	case "Breach":
+		// The texts line by line, the kinds of data and the contact: the title, the times
+		// and the count are checked on their own.
+		b := d.Breach
+		var out []string
+		for _, s := range []string{b.Incident, b.Impact, b.Measures, b.SelfHelp, b.Remedies} {
+			out = append(out, strings.FieldsFunc(s, func(r rune) bool { return r == '\n' })...)
+		}
+		return append(append(out, b.DataKinds...), b.Contact)
+	case "Policy":
+		// The summary line by line and the links: the version and the dates are checked on
+		// their own.
+		p := d.Policy
+		return append(strings.FieldsFunc(p.Summary, func(r rune) bool { return r == '\n' }), p.DiffLink, p.PolicyLink)
 	}
 	return []string{field(d, name)}
 }
@@ -245,7 +287,7 @@ func TestRender(t *testing.T) {
 				}
 			}
 			for _, name := range shown {
-				if slices.Contains(uses[tc.kind], name) || (name == "Title" && tc.kind == portalmail.Marketing) {
+				if slices.Contains(uses[tc.kind], name) || (name == "Title" && tc.kind == portalmail.Marketing) || (name == "BreachTitle" && tc.kind == portalmail.BreachNotice) {
 					continue
 				}
 				for _, v := range fields(d, name) {
@@ -256,6 +298,9 @@ func TestRender(t *testing.T) {
 			}
 			if tc.kind == portalmail.Marketing && r.Subject != d.Title {
 				t.Errorf("marketing subject = %q, want the title %q", r.Subject, d.Title)
+			}
+			if tc.kind == portalmail.BreachNotice && r.Subject != d.Breach.Title {
+				t.Errorf("breach notice subject = %q, want the title %q", r.Subject, d.Breach.Title)
 			}
 			wantAttachments := 0
 			if tc.kind == portalmail.ConsentReceipt {
@@ -287,7 +332,7 @@ func TestRender(t *testing.T) {
 					t.Errorf("HTML contains %s", bad)
 				}
 			}
-			allowed := []string{op.SiteURL, d.Link, d.SignInLink, d.UnsubscribeLink, d.PreferencesLink, d.ComplaintLink, d.RequestsLink}
+			allowed := []string{op.SiteURL, d.Link, d.SignInLink, d.UnsubscribeLink, d.PreferencesLink, d.ComplaintLink, d.RequestsLink, d.Policy.DiffLink, d.Policy.PolicyLink}
 			for _, body := range []string{r.Text, plainHTML} {
 				for _, u := range urlRE.FindAllString(body, -1) {
 					if !slices.Contains(allowed, u) {
@@ -362,6 +407,11 @@ func TestRenderEscapesHTML(t *testing.T) {
 				d.Outcome, d.RefusalReason = evil+"\n\n<img src=https://tracker.example/p.gif>", evil
 				d.Requests = []portalmail.DueRequest{{ID: evil, Type: "copy", Due: d.Due, DaysLeft: 3}}
 				d.Erasure.RecipientsTold, d.Erasure.Independent = []string{evil, "<img src=https://tracker.example/p.gif>"}, []string{evil}
+				b := d.Breach
+				b.Title, b.Contact, b.DataKinds = evil, evil, []string{evil, "<img src=https://tracker.example/p.gif>"}
+				b.Incident, b.Impact, b.Measures = evil+"\n\n<img src=https://tracker.example/p.gif>", evil, evil+"\n"+evil
+				b.SelfHelp, b.Remedies = "<img src=https://tracker.example/p.gif>", evil
+				d.Policy.Version, d.Policy.Summary = evil, evil+"\n<img src=https://tracker.example/p.gif>"
 				r, err := portalmail.Render(op, message(loc, k, d))
 				if err != nil {
 					t.Fatal(err)
@@ -370,7 +420,7 @@ func TestRenderEscapesHTML(t *testing.T) {
 					t.Errorf("HTML has a live script or image tag:\n%s", r.HTML)
 				}
 				if slices.ContainsFunc(uses[k], func(f string) bool {
-					return slices.Contains([]string{"Name", "ChildName", "RequestID", "ThirdParty", "RequesterName", "Outcome", "RefusalReason", "Requests", "Erasure"}, f)
+					return slices.Contains([]string{"Name", "ChildName", "RequestID", "ThirdParty", "RequesterName", "Outcome", "RefusalReason", "Requests", "Erasure", "Breach", "Policy"}, f)
 				}) {
 					if !strings.Contains(r.HTML, "&lt;script&gt;alert(1)&lt;/script&gt;") {
 						t.Errorf("HTML does not show the escaped name:\n%s", r.HTML)
@@ -439,6 +489,21 @@ func TestRenderRefuses(t *testing.T) {
 		e := *d.Erasure
 		f(&e)
 		c.Erasure = &e
+		return c
+	}
+	// withBreach and withPolicy change a copy of d's Breach or Policy, as withErasure does.
+	withBreach := func(f func(*portalmail.Breach)) portalmail.Data {
+		c := d
+		b := *d.Breach
+		f(&b)
+		c.Breach = &b
+		return c
+	}
+	withPolicy := func(f func(*portalmail.PolicyChange)) portalmail.Data {
+		c := d
+		p := *d.Policy
+		f(&p)
+		c.Policy = &p
 		return c
 	}
 	opWith := func(f func(*portalmail.Operator)) portalmail.Operator {
@@ -529,6 +594,33 @@ func TestRenderRefuses(t *testing.T) {
 		{"erasure with a blank recipient", op, portalmail.ErasureDone, withErasure(func(e *portalmail.Erasure) { e.RecipientsTold = []string{"Northwind Payments Ltd", "\n "} })},
 		{"erasure with a blank third party", op, portalmail.ErasureDone, withErasure(func(e *portalmail.Erasure) { e.Independent = []string{""} })},
 		{"digest without requests", op, portalmail.OperatorDigest, with(func(d *portalmail.Data) { d.Requests = nil })},
+		{"breach without Breach", op, portalmail.BreachNotice, with(func(d *portalmail.Data) { d.Breach = nil })},
+		{"breach without title", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.Title = "\n " })},
+		{"breach without incident", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.Incident = "" })},
+		{"breach without impact", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.Impact = " \n\n " })},
+		{"breach without measures", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.Measures = "" })},
+		{"breach without self-help", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.SelfHelp = "" })},
+		{"breach without remedies", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.Remedies = "\t" })},
+		{"breach without contact", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.Contact = " " })},
+		{"breach without discovery time", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.Discovered = time.Time{} })},
+		{"breach that began after its discovery", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.Occurred = b.Discovered.Add(time.Minute) })},
+		{"breach with negative people", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.People = -1 })},
+		{"breach with a blank kind of data", op, portalmail.BreachNotice, withBreach(func(b *portalmail.Breach) { b.DataKinds = []string{"Postal address", "\n"} })},
+		{"breach with a relative notice link", op, portalmail.BreachNotice, with(func(d *portalmail.Data) { d.Link = "/notices/n-1/" })},
+		{"policy without Policy", op, portalmail.PolicyUpdate, with(func(d *portalmail.Data) { d.Policy = nil })},
+		{"policy without version", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.Version = " " })},
+		{"policy without summary", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.Summary = "\n\n" })},
+		{"policy without publication", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.Published = time.Time{} })},
+		{"policy without effective date", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.Effective = time.Time{} })},
+		{"policy effective after less than 7 days", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.Effective = p.Published.Add(7*24*time.Hour - time.Second) })},
+		{"policy effective at publication", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.Effective = p.Published })},
+		{"policy effective before publication", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.Effective = p.Published.Add(-8 * 24 * time.Hour) })},
+		{"policy without diff link", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.DiffLink = "" })},
+		{"policy with a relative diff link", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.DiffLink = "/policy/1.2/diff/" })},
+		{"policy without policy link", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.PolicyLink = "" })},
+		{"policy with a javascript policy link", op, portalmail.PolicyUpdate, withPolicy(func(p *portalmail.PolicyChange) { p.PolicyLink = "javascript:alert(1)" })},
+		{"policy without consent centre link", op, portalmail.PolicyUpdate, with(func(d *portalmail.Data) { d.Link = "" })},
+		{"policy without account page link", op, portalmail.PolicyUpdate, with(func(d *portalmail.Data) { d.SignInLink = "" })},
 		{"digest entry without ID", op, portalmail.OperatorDigest, with(func(d *portalmail.Data) {
 			d.Requests = []portalmail.DueRequest{{Type: "copy", Due: d.Due}}
 		})},
@@ -553,6 +645,7 @@ func TestRenderRefuses(t *testing.T) {
 				"ada@example.com", d.Name, d.Code, d.Link, d.SignInLink, d.ChildName, "token", d.Title, d.Paragraphs[0], d.ReceiptID, d.UnsubscribeLink, "Bcc",
 				d.RequestID, d.ThirdParty, d.RequesterName, d.ComplaintLink, "dsr-41a7", "expired",
 				d.Erasure.RecipientsTold[0], d.Erasure.Independent[0],
+				d.Breach.Title, d.Breach.Contact, d.Breach.DataKinds[0], d.Breach.Impact, d.Policy.DiffLink, d.Policy.PolicyLink, "/policy/",
 			} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("error %q repeats personal data", err)
