@@ -259,7 +259,7 @@ func sendCampaign(t *testing.T, subject string) string {
 	id := uniq("campaign")
 	c := consent.Campaign{ID: id, Title: privacy.Text{"en": "Winter news " + id, "zh-CN": "冬季新闻 " + id},
 		Paragraphs: map[string][]string{"en": {"Our new features are here."}, "zh-CN": {"新功能上线了。"}}}
-	if err := store(t).PutCampaign(context.Background(), c); err != nil {
+	if err := store(t).PutMarketingContent(context.Background(), c.ID, c.Title, c.Paragraphs); err != nil {
 		t.Fatal(err)
 	}
 	cloud := portaltest.Cloud(t)

@@ -183,7 +183,9 @@ HUGO_PARAMS_RETENTION_BACKUPDAYS=$(param BackupDays)
 printf '{"url":"%s"}\n' "$portal_url" >site/public/portal.json
 
 echo "==> upload to s3://$site_bucket"
-aws_ s3 sync site/public "s3://$site_bucket" --delete
+# The public notices the operator published (portalctl campaign publish) live only in the
+# bucket: the sync must not delete them.
+aws_ s3 sync site/public "s3://$site_bucket" --delete --exclude 'notices/*.json'
 
 echo "==> invalidate CloudFront $distribution"
 aws_ cloudfront create-invalidation --distribution-id "$distribution" --paths '/*' \

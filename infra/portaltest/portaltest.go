@@ -73,6 +73,9 @@ func Cloud(tb testing.TB) *localcloud.Cloud {
 		defer cancel()
 		cloud, startErr = localcloud.Start(ctx, localcloud.Config{
 			Root: Root(), Logs: f, Prefix: "test", Instances: 4, Version: "test",
+			// Campaigns send at the account's SES rate: the template's default (1 a second, a
+			// new SES account's) would make a test of thousands of recipients take hours.
+			Params: map[string]string{"SesSendRate": "200"},
 		})
 	})
 	if startErr != nil {

@@ -128,7 +128,7 @@ func (m *memStore) CountPageView(_ context.Context, day, path string) error {
 	return nil
 }
 
-func (m *memStore) Campaign(_ context.Context, id string) (consent.Campaign, error) {
+func (m *memStore) MarketingContent(_ context.Context, id string) (consent.Campaign, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	c, ok := m.campaigns[id]

@@ -24,8 +24,9 @@ type Campaign struct {
 type MailStore interface {
 	Account(ctx context.Context, id privacy.SubjectID) (privacy.Account, error)
 	Ledger(ctx context.Context, id privacy.SubjectID) ([]privacy.ConsentEntry, error)
-	// Campaign reads a campaign (privacy.NotFound when there is none).
-	Campaign(ctx context.Context, id string) (Campaign, error)
+	// MarketingContent reads a marketing campaign's content (privacy.NotFound when there is
+	// none).
+	MarketingContent(ctx context.Context, id string) (Campaign, error)
 }
 
 // Sender sends one mail.
@@ -112,20 +113,30 @@ func changesAt(ledger []privacy.ConsentEntry, id string) (at time.Time) {
 	return at
 }
 
-// marketing mails a campaign to one person, only with their marketing consent (P19); with
-// their e-mail tracking consent it goes through the tracking configuration set, and otherwise
-// through the one without open or click tracking (P08). Every marketing mail carries its
-// one-click unsubscribe link.
+// marketing mails a campaign to one person, only with their marketing consent (P19).
 func (w *Worker) marketing(ctx context.Context, a privacy.Account, ledger []privacy.ConsentEntry, campaign string) error {
+	m, ok, err := w.MarketingMessage(ctx, a, ledger, campaign)
+	if err != nil || !ok {
+		return err
+	}
+	return w.Sender.Send(ctx, m)
+}
+
+// MarketingMessage is a campaign's mail to one person, and false when it must not go: only
+// with their marketing consent (P19); with their e-mail tracking consent it goes through the
+// tracking configuration set, and otherwise through the one without open or click tracking
+// (P08). Every marketing mail carries its one-click unsubscribe link. The notices sender sends
+// campaigns with it too.
+func (w *Worker) MarketingMessage(ctx context.Context, a privacy.Account, ledger []privacy.ConsentEntry, campaign string) (mail.Message, bool, error) {
 	if campaign == "" {
-		return fmt.Errorf("job marketing: no campaign")
+		return mail.Message{}, false, fmt.Errorf("job marketing: no campaign")
 	}
 	if a.Status != privacy.StatusActive || !privacy.Allowed(ledger, PurposeMarketing) {
-		return nil
+		return mail.Message{}, false, nil
 	}
-	c, err := w.Store.Campaign(ctx, campaign)
+	c, err := w.Store.MarketingContent(ctx, campaign)
 	if err != nil {
-		return err
+		return mail.Message{}, false, err
 	}
 	p := a.Profile
 	token := url.QueryEscape(w.UnsubscribeToken(a.SubjectID, campaign, w.Now()))
@@ -134,7 +145,7 @@ func (w *Worker) marketing(ctx context.Context, a privacy.Account, ledger []priv
 	if p.Locale != privacy.LocaleEnglish {
 		lang = "&lang=" + url.QueryEscape(p.Locale)
 	}
-	return w.Sender.Send(ctx, mail.Message{
+	return mail.Message{
 		To: p.Email, Locale: p.Locale, Kind: mail.Marketing, Campaign: campaign,
 		Unsubscribe: w.Operator.SiteURL + "/api/unsubscribe?token=" + token + lang,
 		Tracked:     privacy.Allowed(ledger, "email.analytics"),
@@ -143,7 +154,7 @@ func (w *Worker) marketing(ctx context.Context, a privacy.Account, ledger []priv
 			UnsubscribeLink: w.Operator.SiteURL + privacy.LocalePath(p.Locale, "/unsubscribe/") + "?token=" + token,
 			PreferencesLink: w.Operator.SiteURL + privacy.LocalePath(p.Locale, "/consent/"),
 		},
-	})
+	}, true, nil
 }
 
 func paragraphs(c Campaign, locale string) []string {

@@ -10,33 +10,37 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
-// campaignItem is a campaign's content: the operator's text, nothing about anyone.
-type campaignItem struct {
+// campaignContentItem is a marketing campaign's content, as the consent worker's mail reads
+// it: the operator's text, nothing about anyone. It sits beside the campaign's own item
+// (notices.go) in the campaign's partition.
+type campaignContentItem struct {
 	PK         string              `dynamodbav:"PK"`
 	SK         string              `dynamodbav:"SK"`
 	Title      map[string]string   `dynamodbav:"title"`
 	Paragraphs map[string][]string `dynamodbav:"paragraphs"`
 }
 
+// campaignPK is the partition of a campaign: its content, its item and its counters.
 func campaignPK(id string) string { return "CAMPAIGN#" + id }
 
-const campaignSK = "CONTENT"
+const campaignContentSK = "CONTENT"
 
-// PutCampaign stores a campaign's content (the operator's tool writes it).
-func (st *Store) PutCampaign(ctx context.Context, c consent.Campaign) error {
-	_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.Table, Item: marshal(campaignItem{
-		PK: campaignPK(c.ID), SK: campaignSK, Title: c.Title, Paragraphs: c.Paragraphs,
+// PutMarketingContent stores a marketing campaign's content, replacing what it had (the
+// operator's tool writes it when it creates the campaign).
+func (st *Store) PutMarketingContent(ctx context.Context, id string, title privacy.Text, paragraphs map[string][]string) error {
+	_, err := st.Client.PutItem(ctx, &dynamodb.PutItemInput{TableName: &st.Table, Item: marshal(campaignContentItem{
+		PK: campaignPK(id), SK: campaignContentSK, Title: title, Paragraphs: paragraphs,
 	})})
 	if err != nil {
-		return fmt.Errorf("put campaign: %w", err)
+		return fmt.Errorf("put campaign content: %w", err)
 	}
 	return nil
 }
 
-// Campaign reads a campaign's content.
-func (st *Store) Campaign(ctx context.Context, id string) (consent.Campaign, error) {
-	var it campaignItem
-	found, err := st.get(ctx, campaignPK(id), campaignSK, &it)
+// MarketingContent reads a marketing campaign's content (privacy.NotFound when there is none).
+func (st *Store) MarketingContent(ctx context.Context, id string) (consent.Campaign, error) {
+	var it campaignContentItem
+	found, err := st.get(ctx, campaignPK(id), campaignContentSK, &it)
 	if err != nil {
 		return consent.Campaign{}, err
 	}

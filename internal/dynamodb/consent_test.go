@@ -100,14 +100,14 @@ func TestPageViewsAndCampaigns(t *testing.T) {
 		t.Errorf("another day's views = %d", n)
 	}
 	c := consent.Campaign{ID: uniqueName("c"), Title: privacy.Text{"en": "News", "zh-CN": "新闻"}, Paragraphs: map[string][]string{"en": {"a", "b"}}}
-	if err := st.PutCampaign(ctx, c); err != nil {
+	if err := st.PutMarketingContent(ctx, c.ID, c.Title, c.Paragraphs); err != nil {
 		t.Fatal(err)
 	}
-	got, err := st.Campaign(ctx, c.ID)
+	got, err := st.MarketingContent(ctx, c.ID)
 	if err != nil || got.Title["zh-CN"] != "新闻" || len(got.Paragraphs["en"]) != 2 {
 		t.Errorf("campaign = %+v, %v", got, err)
 	}
-	if _, err := st.Campaign(ctx, "nope"); privacy.ErrorCode(err) != privacy.NotFound {
+	if _, err := st.MarketingContent(ctx, "nope"); privacy.ErrorCode(err) != privacy.NotFound {
 		t.Errorf("no campaign: %v", err)
 	}
 }

@@ -35,6 +35,9 @@ const (
 	KindAudit        Kind = "AUDIT"
 	// KindUsedLink records a used one-time link of a mail (USEDLINK#unsubscribe#<delivery>).
 	KindUsedLink Kind = "USEDLINK"
+	// KindDelivery is one campaign's mail to the subject (DELIVERY#<campaign>): its state,
+	// so that no one gets a campaign twice (notices.go).
+	KindDelivery Kind = "DELIVERY"
 )
 
 // KindOf is the kind of the item with sort key sk.
@@ -50,6 +53,11 @@ const (
 	LookupSK = "LOOKUP"
 	// sweepPartition holds, in GSI2, every account that must become active by a deadline.
 	sweepPartition = "SWEEP"
+	// accountsPartition holds, in GSI2, every active account (GSI2SK: its subject ID): whom a
+	// notice to everyone goes to. One index partition holds them all, which is fine for a few
+	// million accounts; beyond that it is a hot partition, and its key should be sharded
+	// (ACCOUNTS#<n>, read in parallel).
+	accountsPartition = "ACCOUNTS"
 )
 
 // SubjectPK is the partition key of everything about a subject.

@@ -14,7 +14,8 @@ import (
 )
 
 // profileItem is who a subject is and where their account stands. While the account must
-// still become active, it sits in the sweep index (GSI2) under its deadline.
+// still become active, it sits in the sweep index (GSI2) under its deadline; while it is
+// active, in the active accounts' (GSI2 partition ACCOUNTS, under its ID).
 type profileItem struct {
 	PK                string `dynamodbav:"PK"`
 	SK                string `dynamodbav:"SK"`

@@ -24,7 +24,11 @@ func (st *Store) Register(ctx context.Context, r privacy.Registration) error {
 	a := r.Account
 	id := a.SubjectID
 	prof := newProfileItem(a)
-	if !r.SweepAt.IsZero() {
+	switch {
+	case a.Status == privacy.StatusActive:
+		// Active from the start (an operator's tool, a test): no deadline to meet.
+		prof.GSI2PK, prof.GSI2SK = accountsPartition, string(id)
+	case !r.SweepAt.IsZero():
 		prof.GSI2PK, prof.GSI2SK = sweepPartition, sweepKey(r.SweepAt, id)
 	}
 	t := st.txn()

@@ -20,6 +20,7 @@ import (
 	"github.com/privacyportal/portal/internal/erasure"
 	"github.com/privacyportal/portal/internal/export"
 	"github.com/privacyportal/portal/internal/keyring"
+	"github.com/privacyportal/portal/internal/notices"
 	"github.com/privacyportal/portal/internal/ratelimit"
 	"github.com/privacyportal/portal/internal/requests"
 )
@@ -97,3 +98,12 @@ var (
 )
 
 var _ requests.Store = (*Store)(nil)
+
+var (
+	_ notices.CampaignStore = (*Store)(nil)
+	_ notices.PlanStore     = (*Store)(nil)
+	_ notices.SendStore     = (*Store)(nil)
+	_ notices.OperatorStore = (*Store)(nil)
+	_ notices.Content       = (*Store)(nil)
+	_ notices.SuppressStore = (*Store)(nil)
+)

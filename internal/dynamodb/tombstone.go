@@ -3,6 +3,7 @@ package dynamodb
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -220,7 +221,8 @@ func (st *Store) Tombstones(ctx context.Context) ([]privacy.Tombstone, error) {
 }
 
 // CloseAccount stops an account at once, before its erasure: it can no longer be signed in to,
-// verified or activated (status erasing; out of the sweep index), and every session is revoked.
+// verified or activated (status erasing; out of the sweep index and the active accounts', so
+// no notice to everyone is planned for it), and every session is revoked.
 // privacy.NotFound if there is no account.
 func (st *Store) CloseAccount(ctx context.Context, id privacy.SubjectID) error {
 	_, err := st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
@@ -298,6 +300,11 @@ func (st *Store) EraseSubject(ctx context.Context, id privacy.SubjectID, emailKe
 			lookups++
 		}
 	}
+	dropped, err := st.dropOpenDeliveries(ctx, id)
+	if err != nil {
+		return items, lookups, err
+	}
+	items += dropped
 	for round := 0; ; round++ {
 		if round == 3 {
 			return items, lookups, fmt.Errorf("erase subject: items keep appearing")
@@ -362,10 +369,10 @@ func (st *Store) partitionEmpty(ctx context.Context, id privacy.SubjectID) (bool
 
 // Remains searches every place the table keeps something about a subject, after its erasure,
 // and names the ones that still hold something: the partition, the look-ups of its address and
-// username (those that name the subject), and the two indexes' partitions that carry subject
-// keys (the operator's queue of open requests, the sweep of pending accounts). The indexes are
-// eventually consistent in DynamoDB: a caller that finds something only there looks again a
-// moment later.
+// username (those that name the subject), and the indexes' partitions that carry subject keys
+// (the operator's queue of open requests, the sweep of pending accounts, the active accounts).
+// The indexes are eventually consistent in DynamoDB: a caller that finds something only there
+// looks again a moment later.
 func (st *Store) Remains(ctx context.Context, id privacy.SubjectID, emailKey, usernameKey string) ([]string, error) {
 	var found []string
 	empty, err := st.partitionEmpty(ctx, id)
@@ -391,11 +398,13 @@ func (st *Store) Remains(ctx context.Context, id privacy.SubjectID, emailKey, us
 			found = append(found, l[0])
 		}
 	}
-	for _, ix := range []struct{ name, index, pkAttr, pk string }{
-		{"open-requests index", gsi1, "GSI1PK", openRequests},
-		{"sweep index", gsi2, "GSI2PK", sweepPartition},
+	for _, ix := range []struct{ name, index, pkAttr, pk, sk string }{
+		{"open-requests index", gsi1, "GSI1PK", openRequests, ""},
+		{"sweep index", gsi2, "GSI2PK", sweepPartition, ""},
+		// Keyed by the subject's ID: one entry to read, not the whole partition.
+		{"accounts index", gsi2, "GSI2PK", accountsPartition, string(id)},
 	} {
-		n, err := st.indexHolds(ctx, ix.index, ix.pkAttr, ix.pk, id)
+		n, err := st.indexHolds(ctx, ix.index, ix.pkAttr, ix.pk, ix.sk, id)
 		if err != nil {
 			return nil, err
 		}
@@ -406,15 +415,20 @@ func (st *Store) Remains(ctx context.Context, id privacy.SubjectID, emailKey, us
 	return found, nil
 }
 
-// indexHolds counts the entries of one index partition whose item is in the subject's
-// partition.
-func (st *Store) indexHolds(ctx context.Context, index, pkAttr, pk string, id privacy.SubjectID) (int, error) {
+// indexHolds counts the entries of one index partition (only those with sort key sk, unless it
+// is "") whose item is in the subject's partition.
+func (st *Store) indexHolds(ctx context.Context, index, pkAttr, pk, sk string, id privacy.SubjectID) (int, error) {
 	n := 0
 	in := &ddb.QueryInput{
 		TableName: &st.Table, IndexName: aws.String(index), KeyConditionExpression: aws.String(pkAttr + " = :p"),
 		FilterExpression:          aws.String("PK = :subject"),
 		ExpressionAttributeValues: Item{":p": s(pk), ":subject": s(SubjectPK(id))},
 		Select:                    types.SelectCount,
+	}
+	if sk != "" {
+		skAttr := strings.TrimSuffix(pkAttr, "PK") + "SK"
+		in.KeyConditionExpression = aws.String(pkAttr + " = :p AND " + skAttr + " = :sk")
+		in.ExpressionAttributeValues[":sk"] = s(sk)
 	}
 	for {
 		out, err := st.Client.Query(ctx, in)

@@ -161,11 +161,16 @@ func (st *Store) Pending(ctx context.Context, id privacy.SubjectID) (privacy.Pen
 
 // settle adds to t one step towards an active account: set the flag and the status derived
 // from the other flag as read (privacy.ErrChanged if that flag changed since, or the account
-// is being erased), and leave the sweep index once active.
+// is being erased), and, once active, move from the sweep index to the active accounts'.
 func (t *txn) settle(id privacy.SubjectID, setFlag, otherFlag string, otherRead bool, status privacy.AccountStatus) {
 	upd := "SET " + setFlag + " = :t, #st = :status"
+	vals := Item{
+		":t": boolean(true), ":status": s(string(status)), ":flag": boolean(otherRead),
+		":erasing": s(string(privacy.StatusErasing)),
+	}
 	if status == privacy.StatusActive {
-		upd += " REMOVE GSI2PK, GSI2SK"
+		upd += ", GSI2PK = :accounts, GSI2SK = :id"
+		vals[":accounts"], vals[":id"] = s(accountsPartition), s(string(id))
 	}
 	// An absent flag is false.
 	cond := otherFlag + " = :flag"
@@ -173,14 +178,11 @@ func (t *txn) settle(id privacy.SubjectID, setFlag, otherFlag string, otherRead 
 		cond = "(attribute_not_exists(" + otherFlag + ") OR " + otherFlag + " = :flag)"
 	}
 	t.update(&types.Update{
-		Key:                      key(SubjectPK(id), string(KindProfile)),
-		UpdateExpression:         aws.String(upd),
-		ConditionExpression:      aws.String("attribute_exists(PK) AND #st <> :erasing AND " + cond),
-		ExpressionAttributeNames: map[string]string{"#st": "status"},
-		ExpressionAttributeValues: Item{
-			":t": boolean(true), ":status": s(string(status)), ":flag": boolean(otherRead),
-			":erasing": s(string(privacy.StatusErasing)),
-		},
+		Key:                       key(SubjectPK(id), string(KindProfile)),
+		UpdateExpression:          aws.String(upd),
+		ConditionExpression:       aws.String("attribute_exists(PK) AND #st <> :erasing AND " + cond),
+		ExpressionAttributeNames:  map[string]string{"#st": "status"},
+		ExpressionAttributeValues: vals,
 	}, privacy.ErrChanged)
 }
 

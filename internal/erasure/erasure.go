@@ -406,4 +406,6 @@ func (e *Eraser) heldObjects(ctx context.Context, id privacy.SubjectID) (archive
 	return len(keys), waiting, nil
 }
 
-func isIndex(place string) bool { return place == "open-requests index" || place == "sweep index" }
+func isIndex(place string) bool {
+	return place == "open-requests index" || place == "sweep index" || place == "accounts index"
+}

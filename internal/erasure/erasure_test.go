@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"maps"
 	"net/url"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -163,7 +164,7 @@ func TestP20_CancellationErasesEverythingAndLeavesATombstoneThatNamesNoOne(t *te
 
 	// One outcome mail is queued; the job names the request only.
 	js := w.mail.take()
-	if len(js) != 1 || js[0] != (jobs.Job{Kind: erasure.JobErased, Request: s.request.ID, At: testNow}) {
+	if len(js) != 1 || !reflect.DeepEqual(js[0], jobs.Job{Kind: erasure.JobErased, Request: s.request.ID, At: testNow}) {
 		t.Fatalf("mail jobs %+v, want one %s for the request", js, erasure.JobErased)
 	}
 	if err := w.notifier.Do(ctx, js[0]); err != nil {

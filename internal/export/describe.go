@@ -51,7 +51,7 @@ var (
 	tokenHashText  = text{"A one-way hash of the link we mailed. Left out for your security.", "我们所发送链接的单向哈希值。为保障您的安全，本副本不包含该值。"}
 	lookupKeyText  = text{"An internal look-up key computed from the address (a keyed hash), used only to find the account. Left out: it holds nothing the address does not.", "根据电子邮箱地址计算出的内部查找键（带密钥的哈希值），仅用于找到账户。本副本不包含该值：它不含邮箱地址以外的任何信息。"}
 	policyVerText  = text{"The version of the privacy policy in force then.", "当时生效的隐私政策版本。"}
-	indexEntryText = text{"An internal index entry, set only while an account must be activated by a deadline. Left out: it holds nothing about you.", "内部索引项，仅在账户须于期限前启用期间设置。本副本不包含该值：它不含关于您的任何信息。"}
+	indexEntryText = text{"An internal index entry: while the account must be activated by a deadline, its place in the list of such accounts; while it is active, its place in the list of active accounts our notices to everyone go to. Left out: it holds nothing about you.", "内部索引项：账户须于期限前启用期间，表示其在此类账户列表中的位置；账户启用期间，表示其在已启用账户列表中的位置（我们向所有人发送的通知以此列表为准）。本副本不包含该值：它不含关于您的任何信息。"}
 )
 
 // kinds describes every kind of item the table keeps in a subject's partition, and every
@@ -207,6 +207,19 @@ var kinds = sync.OnceValue(func() map[string]*kind {
 				"logicVersion": {text: text{"The version of the rules that made it.", "作出该决策的规则版本。"}},
 				"inputs":       {text: text{"What it was decided from.", "决策所依据的信息。"}},
 				"outcome":      {text: text{"What was decided.", "决策的结果。"}},
+			},
+		},
+		"DELIVERY": {
+			name:    text{"Notices and campaigns sent to you", "向您发送的通知和推广邮件"},
+			about:   text{"Each of our mailings to many people (a breach notice, a policy update, a marketing campaign you agreed to) that was or is to be sent to you, and how it went: kept so that no one gets one twice and no one is left out. The item's key names the mailing.", "我们向众多用户发送的每一封群发邮件（数据泄露通知、政策更新通知、您同意接收的推广邮件）中已发送或待发送给您的一封，以及其发送结果：保存这些记录是为了确保每人只收到一次、无人遗漏。条目的键名即该群发邮件的编号。"},
+			purpose: privacy.PurposeService,
+			fields: map[string]field{
+				"campaign":  {text: text{"Which mailing it is.", "所属的群发邮件。"}},
+				"state":     {text: text{"How it went: waiting, being sent, sent, refused by the mail server, not sent because the address bounced or complained before, or not sent (no consent when it was sent, or the account closed).", "发送结果：等待发送、正在发送、已发送、被邮件服务器拒收、因该地址此前退信或投诉而未发送，或未发送（发送时未获同意，或账户已关闭）。"}},
+				"owner":     {text: text{"While it is being sent: which run of our sender holds it, so that no other sends it too (an internal name that says nothing about you).", "正在发送期间：占用它的发送程序运行编号，以免重复发送（内部名称，不含关于您的任何信息）。"}},
+				"created":   {text: text{"When it was planned.", "计划发送的时间。"}},
+				"ended":     {text: text{"When it was sent, or given up.", "发送或放弃发送的时间。"}},
+				"expiresAt": {text: text{"When the record is deleted: it is kept for a set period after it was sent.", "该记录的删除时间：发送后保存一段规定的期限。"}, unixTime: true},
 			},
 		},
 		"USEDLINK": {

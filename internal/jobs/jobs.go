@@ -34,8 +34,10 @@ type Job struct {
 	// Purpose names a purpose of the catalogue (a disclosure's).
 	Purpose string `json:"purpose,omitempty"`
 	// Request names a data-subject request of the subject (its id within the subject).
-	Request string    `json:"request,omitempty"`
-	At      time.Time `json:"at"`
+	Request string `json:"request,omitempty"`
+	// Subjects are a batch of a campaign's recipients (IDs only).
+	Subjects []privacy.SubjectID `json:"subjects,omitempty"`
+	At       time.Time           `json:"at"`
 }
 
 // Queue is where functions put work for the workers (an SQS queue).

@@ -149,7 +149,7 @@ func TestP21_ThirdPartyGetsTheCopyOnlyAfterTheRequesterConfirms(t *testing.T) {
 		t.Fatalf("share: %v", err)
 	}
 	s, rid := split(t, e.id)
-	if got := w.jobs.take(); !slices.Equal(got, []jobs.Job{{Kind: requests.JobShare, Subject: s, Request: rid, At: w.clock.Now()}}) {
+	if got := w.jobs.take(); !sameJobs(got, []jobs.Job{{Kind: requests.JobShare, Subject: s, Request: rid, At: w.clock.Now()}}) {
 		t.Errorf("share queued %+v", got)
 	}
 	wantField(t, "share twice", w.exports.Share(ctx, e.id, requests.ShareInput{Token: e.share}), "token")
@@ -256,7 +256,7 @@ func TestP15_ExportWritesOneArchiveOfEverythingHeldAndCompletes(t *testing.T) {
 	if r.Export != want || sum.Items != 2 || sum.Bytes != int64(len(obj)) {
 		t.Errorf("export state %+v (summary %+v), want %+v", r.Export, sum, want)
 	}
-	if got := w.jobs.take(); !slices.Equal(got, []jobs.Job{{Kind: requests.JobExportReady, Subject: s, Request: rid, At: now}}) {
+	if got := w.jobs.take(); !sameJobs(got, []jobs.Job{{Kind: requests.JobExportReady, Subject: s, Request: rid, At: now}}) {
 		t.Errorf("mail jobs %+v, want export_ready", got)
 	}
 }

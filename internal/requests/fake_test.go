@@ -11,6 +11,7 @@ import (
 	"maps"
 	"net/url"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -933,4 +934,10 @@ func (l *lockedBuffer) String() string {
 func TestMain(m *testing.M) {
 	slog.SetDefault(slog.New(slog.NewJSONHandler(logs, nil)))
 	os.Exit(m.Run())
+}
+
+// sameJobs reports whether two lists of jobs are equal (a Job holds a slice, so == does not
+// compare it); nil and empty are the same.
+func sameJobs(a, b []jobs.Job) bool {
+	return slices.EqualFunc(a, b, func(x, y jobs.Job) bool { return reflect.DeepEqual(x, y) })
 }

@@ -153,7 +153,7 @@ func TestP23_VisitorRequestAnswersAlikeForAnyAddress(t *testing.T) {
 			t.Errorf("%s address: stored %s with steps %v, want received", name, o.stored.Status, statuses(o.stored.Steps))
 		}
 		want := []jobs.Job{{Kind: requests.JobReceived, Subject: s, Request: rid, At: w.clock.Now()}}
-		if !slices.Equal(o.jobs, want) {
+		if !sameJobs(o.jobs, want) {
 			t.Errorf("%s address: jobs %+v, want %+v", name, o.jobs, want)
 		}
 	}
@@ -248,14 +248,14 @@ func TestP23_SignedInRequestIsProvedBySessionAndPassword(t *testing.T) {
 			if r.Email != "ada@example.com" || r.Locale != "zh-CN" {
 				t.Errorf("answers go to %q in %q, want the account's address and language", r.Email, r.Locale)
 			}
-			if got := w.jobs.take(); !slices.Equal(got, []jobs.Job{{Kind: requests.JobVerified, Subject: s, Request: rid, At: now}}) {
+			if got := w.jobs.take(); !sameJobs(got, []jobs.Job{{Kind: requests.JobVerified, Subject: s, Request: rid, At: now}}) {
 				t.Errorf("mail jobs %+v, want the receipt", got)
 			}
 			var want []jobs.Job
 			if tc.export {
 				want = []jobs.Job{{Kind: requests.JobExport, Subject: s, Request: rid, At: now}}
 			}
-			if got := w.work.take(); !slices.Equal(got, want) {
+			if got := w.work.take(); !sameJobs(got, want) {
 				t.Errorf("work jobs %+v, want %+v", got, want)
 			}
 		})
@@ -303,10 +303,10 @@ func TestP23_VerifyProvesAVisitorsRequestWithTheMailedCode(t *testing.T) {
 		t.Error("the used code is still stored")
 	}
 	s, rid := split(t, unproved)
-	if got := w.jobs.take(); !slices.Equal(got, []jobs.Job{{Kind: requests.JobVerified, Subject: s, Request: rid, At: w.clock.Now()}}) {
+	if got := w.jobs.take(); !sameJobs(got, []jobs.Job{{Kind: requests.JobVerified, Subject: s, Request: rid, At: w.clock.Now()}}) {
 		t.Errorf("mail jobs %+v, want the receipt", got)
 	}
-	if got := w.work.take(); !slices.Equal(got, []jobs.Job{{Kind: requests.JobExport, Subject: s, Request: rid, At: w.clock.Now()}}) {
+	if got := w.work.take(); !sameJobs(got, []jobs.Job{{Kind: requests.JobExport, Subject: s, Request: rid, At: w.clock.Now()}}) {
 		t.Errorf("work jobs %+v, want the export", got)
 	}
 }

@@ -1,0 +1,107 @@
+// Command noticesender is the campaigns' sender (P14, P25, P19, P08): an SQS-triggered Lambda
+// on the notice queue, with a reserved concurrency of one, that sends each batch at the
+// account's SES rate (SES_SEND_RATE) and records every delivery (internal/notices); it also
+// takes SES's bounce and complaint events from the feedback queue and suppresses later sends
+// to those addresses.
+package main
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	netmail "net/mail"
+	"os"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda"
+	awsses "github.com/aws/aws-sdk-go-v2/service/ses"
+	"golang.org/x/time/rate"
+
+	"github.com/privacyportal/portal/internal/awsenv"
+	"github.com/privacyportal/portal/internal/consent"
+	"github.com/privacyportal/portal/internal/jobs"
+	"github.com/privacyportal/portal/internal/mail"
+	"github.com/privacyportal/portal/internal/metrics"
+	"github.com/privacyportal/portal/internal/notices"
+	"github.com/privacyportal/portal/internal/privacy"
+	"github.com/privacyportal/portal/internal/ses"
+	"github.com/privacyportal/portal/internal/wiring"
+)
+
+func main() {
+	slog.SetDefault(slog.New(slog.NewJSONHandler(os.Stdout, nil)))
+	var env awsenv.Env
+	sender, configSet, trackedSet := env.String("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET"), env.Optional("SES_TRACKED_CONFIGURATION_SET")
+	operatorName, operatorContact := env.String("OPERATOR_NAME"), env.String("OPERATOR_CONTACT")
+	perSecond := env.Int("SES_SEND_RATE")
+	if err := env.Err(); err != nil {
+		slog.Error("configuration", "err", err)
+		os.Exit(1)
+	}
+	if perSecond < 1 {
+		slog.Error("configuration", "err", "SES_SEND_RATE must be at least 1")
+		os.Exit(1)
+	}
+	w, err := wiring.NewAccounts(context.Background())
+	if err != nil {
+		slog.Error("start", "err", err)
+		os.Exit(1)
+	}
+	sesSender := &ses.Sender{
+		Client: awsses.NewFromConfig(w.AWS, func(o *awsses.Options) { o.BaseEndpoint = awsenv.Endpoint("SES") }),
+		From:   (&netmail.Address{Name: operatorName, Address: sender}).String(), Now: time.Now,
+		ConfigurationSet: configSet, TrackedConfigurationSet: trackedSet,
+	}
+	consentEnv := &consent.Env{Keys: w.Env.Keys, Policies: w.Env.Policies, Jobs: w.Env.Jobs, Now: time.Now, Operator: wiring.Operator()}
+	marketing := &consent.Worker{Env: consentEnv, Store: w.Store, Sender: sesSender}
+	// The function runs one instance at a time (ReservedConcurrentExecutions: 1), so this
+	// limiter paces the whole account; its workers keep up to Workers sends in flight, so a
+	// slow SES answer does not lower the rate.
+	svc := &notices.Sender{
+		Store: w.Store, Mail: sesSender, Keys: w.Env.Keys, Marketing: marketing,
+		Limiter: rate.NewLimiter(rate.Limit(perSecond), 1), Workers: min(32, max(1, perSecond/4)),
+		Patience: time.Minute, Now: time.Now,
+		SiteURL: func() string { return w.Env.Config.SiteURL },
+	}
+	feedback := &notices.Feedback{Keys: w.Env.Keys, Store: w.Store}
+	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
+		var resp events.SQSEventResponse
+		if err := w.Ready(ctx); err != nil {
+			slog.Error("not ready", "err", err)
+			for _, r := range ev.Records {
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			}
+			return resp, nil
+		}
+		sesSender.Operator = mail.Operator{Name: operatorName, Contact: operatorContact, SiteURL: w.Env.Config.SiteURL}
+		// A new owner for this invocation's claims: what an earlier one claimed and never
+		// ended, it died holding (one invocation runs at a time), and this one takes over.
+		svc.Owner = privacy.NewID()
+		consentEnv.Operator.SiteURL = w.Env.Config.SiteURL
+		for _, r := range ev.Records {
+			var err error
+			j, perr := jobs.Parse(r.Body)
+			switch {
+			case perr == nil && j.Kind == notices.JobBatch:
+				started := time.Now()
+				err = svc.SendBatch(ctx, j)
+				slog.Info("batch done", "campaign", j.Campaign, "recipients", len(j.Subjects), "took", time.Since(started).Round(time.Millisecond).String(), "err", err)
+				if err == nil {
+					_ = metrics.Emit(os.Stdout, time.Now(), "notices", metrics.Count("CampaignBatchesSent", 1), metrics.Count("CampaignRecipients", len(j.Subjects)))
+				}
+			case perr == nil:
+				err = errors.New("not a notice job: " + string(j.Kind))
+			default:
+				// Not a job: an SES event document from the feedback queue.
+				_, err = feedback.Take(ctx, r.Body)
+			}
+			if err != nil {
+				// Errors name campaigns and subjects, never an address.
+				slog.Error("notice message failed", "messageId", r.MessageId, "campaign", j.Campaign, "err", err)
+				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
+			}
+		}
+		return resp, nil
+	})
+}

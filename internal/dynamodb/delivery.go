@@ -1,0 +1,283 @@
+package dynamodb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/privacyportal/portal/internal/notices"
+	"github.com/privacyportal/portal/internal/privacy"
+)
+
+// deliveryItem is one campaign's mail to the subject, in their partition (so erasure takes it
+// with the rest): pending until a sender claims it (sending, with the claiming sender's run
+// as owner), then ended. An ended delivery expires the store's Retention.Audit after it
+// ended, like the account history; one still to be sent never does.
+type deliveryItem struct {
+	PK       string `dynamodbav:"PK"`
+	SK       string `dynamodbav:"SK"`
+	Campaign string `dynamodbav:"campaign"`
+	State    string `dynamodbav:"state"`
+	// Owner is the sender's run that claimed it, while sending.
+	Owner     string `dynamodbav:"owner,omitempty"`
+	Created   string `dynamodbav:"created"`
+	Ended     string `dynamodbav:"ended,omitempty"`
+	ExpiresAt int64  `dynamodbav:"expiresAt,omitempty"`
+}
+
+func newDeliveryItem(id privacy.SubjectID, campaign string, now time.Time) deliveryItem {
+	return deliveryItem{
+		PK: SubjectPK(id), SK: SortKey(KindDelivery, campaign), Campaign: campaign,
+		State: string(notices.DeliveryPending), Created: ts(now),
+	}
+}
+
+func deliveryKey(id privacy.SubjectID, campaign string) Item {
+	return key(SubjectPK(id), SortKey(KindDelivery, campaign))
+}
+
+// deliveryWriters is how many deliveries PutDeliveries writes at once: each is a transaction
+// of its own (its recipient's account must be live), so a campaign to 100,000 people plans in
+// minutes rather than the better part of an hour.
+const deliveryWriters = 16
+
+// PutDeliveries writes a pending delivery of a campaign for each subject whose account is live
+// (there, and not being erased) and who has none yet, and returns how many of ids (each
+// counted once) have a delivery now: written by this call or an earlier one, so a page planned
+// again counts the same. Each is written only together with the check that the account is
+// live, so none lands in the partition of someone erased meanwhile; a subject whose account is
+// not live and who has no delivery is skipped, and not counted.
+func (st *Store) PutDeliveries(ctx context.Context, campaign string, ids []privacy.SubjectID) (int, error) {
+	now := time.Now()
+	var have atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(deliveryWriters)
+	seen := make(map[privacy.SubjectID]bool, len(ids))
+	for _, id := range ids {
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		g.Go(func() error {
+			t := st.txn()
+			// The delivery first: when it exists, that is the failure reported (and counted),
+			// whatever became of the account since.
+			t.putIf(newDeliveryItem(id, campaign, now), "attribute_not_exists(PK)", nil, privacy.ErrStale)
+			t.accountLive(id)
+			switch err := st.commit(gctx, t); {
+			case err == nil, errors.Is(err, privacy.ErrStale):
+				have.Add(1)
+			case privacy.ErrorCode(err) == privacy.NotFound:
+				// Not live: no delivery.
+			default:
+				return fmt.Errorf("put delivery: %w", err)
+			}
+			return nil
+		})
+	}
+	err := g.Wait()
+	return int(have.Load()), err
+}
+
+// ClaimDelivery takes a delivery for a sender (owner): a pending one, or one another owner
+// claimed and never ended (with one sender at a time, a sender that died mid-batch). False,
+// with no error, if it has ended, is this owner's already, or is gone with its subject.
+func (st *Store) ClaimDelivery(ctx context.Context, campaign string, id privacy.SubjectID, owner string) (bool, error) {
+	if owner == "" {
+		return false, fmt.Errorf("claim delivery: no owner")
+	}
+	_, err := st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
+		TableName:        &st.Table,
+		Key:              deliveryKey(id, campaign),
+		UpdateExpression: aws.String("SET #st = :sending, #owner = :owner"),
+		ConditionExpression: aws.String("attribute_exists(PK) AND (#st = :pending OR " +
+			"(#st = :sending AND (attribute_not_exists(#owner) OR #owner <> :owner)))"),
+		ExpressionAttributeNames: map[string]string{"#st": "state", "#owner": "owner"},
+		ExpressionAttributeValues: Item{
+			":sending": s(string(notices.DeliverySending)), ":pending": s(string(notices.DeliveryPending)), ":owner": s(owner),
+		},
+	})
+	if isConditionFailed(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("claim delivery: %w", err)
+	}
+	return true, nil
+}
+
+// errEnded is a delivery that was not being sent when EndDelivery came: ended already.
+var errEnded = errors.New("delivery ended already")
+
+// EndDelivery ends a claimed delivery in a final state and adds one to the campaign's counter
+// of that state, in one transaction. A delivery not being sent (ended already, or gone with its
+// subject) is left as it is and counted nothing: ending one twice counts it once.
+func (st *Store) EndDelivery(ctx context.Context, campaign string, id privacy.SubjectID, state notices.DeliveryState) error {
+	attr, ok := counter[state]
+	if !ok {
+		return fmt.Errorf("end delivery: %q is no final state", state)
+	}
+	now := time.Now()
+	t := st.txn()
+	t.update(&types.Update{
+		Key:                      deliveryKey(id, campaign),
+		UpdateExpression:         aws.String("SET #st = :state, ended = :ended, expiresAt = :exp REMOVE #owner"),
+		ConditionExpression:      aws.String("#st = :sending"),
+		ExpressionAttributeNames: map[string]string{"#st": "state", "#owner": "owner"},
+		ExpressionAttributeValues: Item{
+			":state": s(string(state)), ":sending": s(string(notices.DeliverySending)),
+			":ended": s(ts(now)), ":exp": n(now.Add(st.auditKept()).Unix()),
+		},
+	}, errEnded)
+	t.update(&types.Update{
+		Key:                       key(campaignPK(campaign), countsSK),
+		UpdateExpression:          aws.String("ADD #n :one"),
+		ExpressionAttributeNames:  map[string]string{"#n": attr},
+		ExpressionAttributeValues: Item{":one": n(1)},
+	}, nil)
+	if err := st.commit(ctx, t); err != nil && !errors.Is(err, errEnded) {
+		return fmt.Errorf("end delivery: %w", err)
+	}
+	return nil
+}
+
+// ReleaseDelivery gives a claimed delivery back, pending, for a later try. One not being sent
+// (ended, or gone) is left as it is.
+func (st *Store) ReleaseDelivery(ctx context.Context, campaign string, id privacy.SubjectID) error {
+	_, err := st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
+		TableName:                &st.Table,
+		Key:                      deliveryKey(id, campaign),
+		UpdateExpression:         aws.String("SET #st = :pending REMOVE #owner"),
+		ConditionExpression:      aws.String("#st = :sending"),
+		ExpressionAttributeNames: map[string]string{"#st": "state", "#owner": "owner"},
+		ExpressionAttributeValues: Item{
+			":pending": s(string(notices.DeliveryPending)), ":sending": s(string(notices.DeliverySending)),
+		},
+	})
+	if err != nil && !isConditionFailed(err) {
+		return fmt.Errorf("release delivery: %w", err)
+	}
+	return nil
+}
+
+// ActiveAccounts lists up to limit active accounts after cursor ("" to begin), in subject ID
+// order, and the cursor to go on from ("" when there are no more). It reads the active
+// accounts' GSI2 partition (keys only; set when an account becomes active, removed when it
+// closes), which is eventually consistent: an account activated or closed a moment ago may be
+// missing or still listed, so a caller that must be sure reads the account.
+//
+// One index partition holds every active account: fine for a few million, a hot partition
+// beyond (a planner reading it while activations write it); shard its key then
+// (ACCOUNTS#<n>, read in parallel).
+func (st *Store) ActiveAccounts(ctx context.Context, cursor string, limit int) ([]privacy.SubjectID, string, error) {
+	in := &ddb.QueryInput{
+		TableName: &st.Table, IndexName: aws.String(gsi2), KeyConditionExpression: aws.String("GSI2PK = :p"),
+		ExpressionAttributeValues: Item{":p": s(accountsPartition)},
+	}
+	if limit > 0 {
+		in.Limit = aws.Int32(int32(min(limit, 1<<20)))
+	}
+	if cursor != "" {
+		id := privacy.SubjectID(cursor)
+		in.ExclusiveStartKey = Item{
+			"GSI2PK": s(accountsPartition), "GSI2SK": s(cursor), "PK": s(SubjectPK(id)), "SK": s(string(KindProfile)),
+		}
+	}
+	out, err := st.Client.Query(ctx, in)
+	if err != nil {
+		return nil, "", fmt.Errorf("query active accounts: %w", err)
+	}
+	ids := make([]privacy.SubjectID, 0, len(out.Items))
+	for _, it := range out.Items {
+		if id := attr(it, "GSI2SK"); id != "" {
+			ids = append(ids, privacy.SubjectID(id))
+		}
+	}
+	next := ""
+	if out.LastEvaluatedKey != nil {
+		next = attr(out.LastEvaluatedKey, "GSI2SK")
+	}
+	return ids, next, nil
+}
+
+// Holds reports whether a subject's account is active and holds an optional field (one not
+// past an expiresAt): one Query of the partition from OPTIONAL#<field> to PROFILE, which holds
+// those two items and at most the other optional fields.
+func (st *Store) Holds(ctx context.Context, id privacy.SubjectID, field string) (bool, error) {
+	if field == "" {
+		return false, nil
+	}
+	optional := SortKey(KindOptional, field)
+	items, err := st.between(ctx, id, optional, string(KindProfile))
+	if err != nil {
+		return false, err
+	}
+	var holds, active bool
+	now := time.Now()
+	for _, raw := range items {
+		var it struct {
+			SK        string `dynamodbav:"SK"`
+			Status    string `dynamodbav:"status"`
+			ExpiresAt int64  `dynamodbav:"expiresAt"`
+		}
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return false, fmt.Errorf("decode %s: %w", KindOf(attr(raw, "SK")), err)
+		}
+		switch it.SK {
+		case optional:
+			holds = !expired(it.ExpiresAt, now)
+		case string(KindProfile):
+			active = it.Status == string(privacy.StatusActive)
+		}
+	}
+	return holds && active, nil
+}
+
+// dropOpenDeliveries deletes a subject's deliveries that have not ended (pending, or claimed
+// by a sender), each counted as skipped on its campaign in the same transaction: an erasure
+// that lands after a campaign was planned must not leave that campaign waiting for ever for a
+// mail that will never go. A delivery that ends meanwhile fails the condition and is left for
+// the erasure's page deletion. It returns how many it deleted.
+func (st *Store) dropOpenDeliveries(ctx context.Context, id privacy.SubjectID) (int, error) {
+	items, err := st.ofKind(ctx, id, KindDelivery)
+	if err != nil {
+		return 0, err
+	}
+	dropped := 0
+	for _, it := range items {
+		var d deliveryItem
+		if err := attributevalue.UnmarshalMap(it, &d); err != nil {
+			return dropped, fmt.Errorf("decode delivery: %w", err)
+		}
+		if d.State != string(notices.DeliveryPending) && d.State != string(notices.DeliverySending) {
+			continue
+		}
+		t := st.txn()
+		t.add(types.TransactWriteItem{Delete: &types.Delete{
+			TableName: &st.Table, Key: key(d.PK, d.SK), ConditionExpression: aws.String("#st = :st"),
+			ExpressionAttributeNames: map[string]string{"#st": "state"}, ExpressionAttributeValues: Item{":st": s(d.State)},
+		}}, errEnded)
+		t.update(&types.Update{
+			Key:                       key(campaignPK(d.Campaign), countsSK),
+			UpdateExpression:          aws.String("ADD #c :one"),
+			ExpressionAttributeNames:  map[string]string{"#c": counter[notices.DeliverySkipped]},
+			ExpressionAttributeValues: Item{":one": n(1)},
+		}, nil)
+		switch err := st.commit(ctx, t); {
+		case errors.Is(err, errEnded):
+		case err != nil:
+			return dropped, fmt.Errorf("drop delivery: %w", err)
+		default:
+			dropped++
+		}
+	}
+	return dropped, nil
+}
