@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,13 +14,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awskms "github.com/aws/aws-sdk-go-v2/service/kms"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/internal/awsenv"
 	"github.com/privacyportal/portal/internal/dynamodb"
 	"github.com/privacyportal/portal/internal/kms"
+	"github.com/privacyportal/portal/internal/mail"
+	"github.com/privacyportal/portal/internal/notices"
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/requests"
+	"github.com/privacyportal/portal/internal/s3"
 	"github.com/privacyportal/portal/internal/sqs"
 )
 
@@ -35,6 +40,19 @@ const (
 	outputClosedRequestDays = "ClosedRequestRetentionDays"
 	// outputKeyID is the KMS key that encrypts the hash key: reapply-erasures decrypts it.
 	outputKeyID = "PortalKeyId"
+	// outputNoticePlanQueue is where campaign start puts its plan job.
+	outputNoticePlanQueue = "NoticePlanQueueURL"
+	// outputSiteBucket is the site's bucket, where campaign publish writes public notices.
+	outputSiteBucket = "SiteBucketName"
+	// outputPortalURL is the portal's address, which campaign preview renders links with.
+	outputPortalURL = "PortalURL"
+)
+
+// The stack parameters portalctl reads: the operator, as the functions render mail with them
+// (OPERATOR_NAME, OPERATOR_CONTACT).
+const (
+	paramOperatorName    = "OperatorName"
+	paramOperatorContact = "OperatorContact"
 )
 
 // connect reaches the portal c names, with the operator's own AWS credentials: the SDK's
@@ -82,6 +100,46 @@ func connectRestore(ctx context.Context, c Config, restoredTable string) (*resto
 	}, nil
 }
 
+// connectCampaigns reaches the portal c names for the campaign commands, with the operator's
+// credentials as connect does: the table (campaigns, their counters, the audience, marketing
+// content), and, when c names them, the planner's queue and the site's bucket. A preview
+// renders with the operator and the site's address c names (a stack's parameters and output).
+func connectCampaigns(ctx context.Context, c Config) (*notices.Operator, error) {
+	cfg, c, _, err := session(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	store := &dynamodb.Store{Client: dynamoDB(cfg), Table: c.Table}
+	site := strings.TrimRight(c.SiteURL, "/")
+	op := &notices.Operator{
+		Store: store, Content: store, Now: time.Now, SiteURL: site,
+		Operator: mail.Operator{Name: c.OperatorName, Contact: c.OperatorContact, SiteURL: site},
+	}
+	// Left nil when not named, so the commands that need them say so.
+	if c.NoticePlanQueueURL != "" {
+		q := awssqs.NewFromConfig(cfg, func(o *awssqs.Options) { o.BaseEndpoint = awsenv.Endpoint("SQS") })
+		op.Plans = &sqs.Jobs{Client: q, QueueURL: c.NoticePlanQueueURL}
+	}
+	if c.SiteBucket != "" {
+		client := awss3.NewFromConfig(cfg, func(o *awss3.Options) {
+			o.BaseEndpoint = awsenv.Endpoint("S3")
+			if o.BaseEndpoint != nil {
+				// The local S3 emulator, on an IP address, takes path-style requests only, and
+				// neither sends nor takes the SDK's default checksums (the SDK would log that it
+				// cannot validate each answer).
+				o.UsePathStyle = true
+				o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
+				o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
+			}
+			o.UsePathStyle = o.UsePathStyle || awsenv.S3PathStyle()
+		})
+		// Written no-cache: the site's CloudFront behaviour would otherwise keep a notice
+		// (and the index) at its edges for a day, and a withdrawal would not show.
+		op.Site = &s3.Site{Client: client, Bucket: c.SiteBucket}
+	}
+	return op, nil
+}
+
 // dynamoDB is the DynamoDB client, at AWS_ENDPOINT_URL_DYNAMODB if it is set.
 func dynamoDB(cfg aws.Config) *awsddb.Client {
 	return awsddb.NewFromConfig(cfg, func(o *awsddb.Options) {
@@ -113,13 +171,14 @@ func session(ctx context.Context, c Config) (aws.Config, Config, map[string]stri
 		return cfg, c, nil, nil
 	}
 	cf := cloudformation.NewFromConfig(cfg, func(o *cloudformation.Options) { o.BaseEndpoint = awsenv.Endpoint("CLOUDFORMATION") })
-	outs, err := stackOutputs(ctx, cf, c.Stack)
+	outs, params, err := describeStack(ctx, cf, c.Stack)
 	if err != nil {
 		return aws.Config{}, Config{}, nil, err
 	}
 	if c, err = fromStack(c, outs); err != nil {
 		return aws.Config{}, Config{}, nil, err
 	}
+	c.OperatorName, c.OperatorContact = params[paramOperatorName], params[paramOperatorContact]
 	return cfg, c, outs, nil
 }
 
@@ -128,26 +187,31 @@ type describeStacksAPI interface {
 	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, optFns ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
 }
 
-// stackOutputs reads a stack's outputs, by key.
-func stackOutputs(ctx context.Context, cf describeStacksAPI, stack string) (map[string]string, error) {
+// describeStack reads a stack's outputs and parameters, by key.
+func describeStack(ctx context.Context, cf describeStacksAPI, stack string) (outs, params map[string]string, err error) {
 	out, err := cf.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: &stack})
 	if err != nil {
-		return nil, fmt.Errorf("read the outputs of stack %s: %w", stack, err)
+		return nil, nil, fmt.Errorf("read the outputs of stack %s: %w", stack, err)
 	}
 	if len(out.Stacks) == 0 {
-		return nil, fmt.Errorf("no stack %s", stack)
+		return nil, nil, fmt.Errorf("no stack %s", stack)
 	}
-	outs := map[string]string{}
+	outs, params = map[string]string{}, map[string]string{}
 	for _, o := range out.Stacks[0].Outputs {
 		outs[aws.ToString(o.OutputKey)] = aws.ToString(o.OutputValue)
 	}
-	return outs, nil
+	for _, p := range out.Stacks[0].Parameters {
+		params[aws.ToString(p.ParameterKey)] = aws.ToString(p.ParameterValue)
+	}
+	return outs, params, nil
 }
 
-// fromStack sets the table, the queues and the key from the stack's outputs. The erasure queue
-// and the key are optional: erase and reapply-erasures say so if the stack has none.
+// fromStack sets the table, the queues, the site's bucket and address and the key from the
+// stack's outputs. The erasure queue, the planner queue, the bucket and the key are optional:
+// the commands that use one say so if the stack has none.
 func fromStack(c Config, outs map[string]string) (Config, error) {
 	c.ErasureQueueURL, c.KeyID = outs[outputErasureQueue], outs[outputKeyID]
+	c.NoticePlanQueueURL, c.SiteBucket, c.SiteURL = outs[outputNoticePlanQueue], outs[outputSiteBucket], outs[outputPortalURL]
 	var missing []string
 	for _, o := range []struct {
 		key string

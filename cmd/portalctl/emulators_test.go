@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	awss3 "github.com/aws/aws-sdk-go-v2/service/s3"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/infra/localcloud"
@@ -22,6 +24,7 @@ import (
 	"github.com/privacyportal/portal/internal/jobs"
 	"github.com/privacyportal/portal/internal/keyring"
 	"github.com/privacyportal/portal/internal/kms"
+	"github.com/privacyportal/portal/internal/notices"
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/requests"
 )
@@ -290,5 +293,149 @@ func TestP17_ReapplyErasuresAgainstTheEmulators(t *testing.T) {
 	}
 	if subjects, err := restored.Subjects(ctx); err != nil || !slices.Equal(subjects, []privacy.SubjectID{bob.SubjectID}) {
 		t.Errorf("the restored table's subjects: %v, %v; want Bob only", subjects, err)
+	}
+}
+
+// TestCampaignsAgainstTheEmulators runs the campaign commands as main wires them
+// (connectCampaigns) against DynamoDB Local with the template's table, the SQS emulator and
+// the S3 emulator: a breach notice to two active accounts is created, previewed, started once
+// (one plan job on the planner's queue; a second start is refused and queues nothing), and
+// published on the site's bucket, then withdrawn.
+func TestCampaignsAgainstTheEmulators(t *testing.T) {
+	_, file, _, _ := runtime.Caller(0)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	cloud, err := localcloud.StartServices(ctx, localcloud.Config{Root: filepath.Join(filepath.Dir(file), "..", ".."), Prefix: "campaigns"}, "dynamodb", "sqs", "s3")
+	if err != nil {
+		t.Fatalf("start the emulators: %v", err)
+	}
+	t.Cleanup(func() { cloud.Close() })
+	q, err := cloud.SQS.CreateQueue(ctx, &awssqs.CreateQueueInput{QueueName: aws.String("portalctl-plan")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket := "portalctl-site"
+	if _, err := cloud.S3.CreateBucket(ctx, &awss3.CreateBucketInput{Bucket: &bucket}); err != nil {
+		t.Fatal(err)
+	}
+	table := cloud.Names["PortalTable"]
+	store := &dynamodb.Store{Client: cloud.DynamoDB, Table: table}
+	now := time.Now().UTC().Truncate(time.Second)
+	for _, name := range []string{"ann", "ben"} {
+		if err := store.Register(ctx, privacy.Registration{
+			Account: privacy.Account{
+				SubjectID: privacy.NewSubjectID(), Status: privacy.StatusActive, CreatedAt: now,
+				Profile:  privacy.Profile{Name: name, Email: name + "@example.com", Username: name, Locale: privacy.LocaleEnglish, AgeGroup: privacy.AgeAdult},
+				EmailKey: "e-" + name, UsernameKey: "u-" + name,
+			},
+			Audit: privacy.AuditEntry{At: now, Action: "account.registered", Fields: []string{"name", "email"}},
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// What make dev prints for the operator.
+	for k, v := range map[string]string{
+		"AWS_REGION": cloud.Region, "AWS_ACCESS_KEY_ID": localcloud.AccessKeyID, "AWS_SECRET_ACCESS_KEY": localcloud.SecretAccessKey,
+		"AWS_ENDPOINT_URL_DYNAMODB": cloud.Endpoints.DynamoDB, "AWS_ENDPOINT_URL_SQS": cloud.Endpoints.SQS, "AWS_ENDPOINT_URL_S3": cloud.Endpoints.S3,
+		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_PROFILE": "", "AWS_EC2_METADATA_DISABLED": "true",
+		envStack: "", envTable: table, envMailQueue: "", envErasureQueue: "", envKeyID: "",
+		envNoticePlanQueue: *q.QueueUrl, envSiteBucket: bucket,
+		envOperatorName: "Example Co.", envOperatorContact: "privacy@example.com", envSiteURL: "http://127.0.0.1:8080",
+	} {
+		t.Setenv(k, v)
+	}
+	portalctl := func(stdin string, args ...string) (int, string, string) {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		d := deps{Campaigns: connectCampaigns, Getenv: os.Getenv, Stdin: strings.NewReader(stdin), Now: time.Now}
+		code := run(ctx, args, &stdout, &stderr, d)
+		return code, stdout.String(), stderr.String()
+	}
+	ok := func(stdin string, args ...string) string {
+		t.Helper()
+		code, stdout, stderr := portalctl(stdin, args...)
+		if code != 0 {
+			t.Fatalf("portalctl %s: exit %d: %s", strings.Join(args, " "), code, stderr)
+		}
+		if stderr != "" {
+			t.Errorf("portalctl %s wrote to stderr: %s", strings.Join(args, " "), stderr)
+		}
+		return stdout
+	}
+
+	path := filepath.Join(t.TempDir(), "breach.json")
+	if err := os.WriteFile(path, []byte(breachFileJSON), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	id := strings.TrimSpace(ok("", "campaign", "create", "--file", path))
+	if c, err := store.Campaign(ctx, id); err != nil || c.State != notices.StateDraft || c.Breach == nil || c.Breach.People != 1200 {
+		t.Fatalf("the campaign in the table: %+v, %v", c, err)
+	}
+	if out := ok("", "campaign", "preview", id); !strings.Contains(out, "Recipients   2 people today") || !strings.Contains(out, "==== zh-CN ====") {
+		t.Errorf("preview:\n%s", out)
+	}
+
+	// Started once, after the typed confirmation; a second start is refused.
+	if code, stdout, stderr := portalctl(id+"\n", "campaign", "start", id); code != 0 || !strings.Contains(stdout, "started") || !strings.Contains(stderr, "Send to 2 people?") {
+		t.Fatalf("start: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	if code, _, stderr := portalctl("", "campaign", "start", id, "--yes"); code != 1 || !strings.Contains(stderr, "was started already") {
+		t.Errorf("second start: exit %d, stderr %q", code, stderr)
+	}
+	msgs, err := cloud.SQS.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(msgs.Messages) != 1 {
+		t.Fatalf("%d messages on the planner's queue, want 1", len(msgs.Messages))
+	}
+	if j, err := jobs.Parse(*msgs.Messages[0].Body); err != nil || j.Kind != notices.JobPlan || j.Campaign != id {
+		t.Errorf("plan job = %+v, %v; want %s for %s", j, err, notices.JobPlan, id)
+	}
+	var p progressJSON
+	if err := json.Unmarshal([]byte(ok("", "campaign", "progress", id, "--json")), &p); err != nil || p.State != string(notices.StatePlanning) || p.Sent != 0 {
+		t.Errorf("progress: %+v, %v", p, err)
+	}
+
+	// Published on the site's bucket, then withdrawn: the page stays, the index says inactive.
+	ok("", "campaign", "publish", id)
+	get := func(key string) (*awss3.GetObjectOutput, []byte) {
+		t.Helper()
+		out, err := cloud.S3.GetObject(ctx, &awss3.GetObjectInput{Bucket: &bucket, Key: &key})
+		if err != nil {
+			t.Fatalf("%s: %v", key, err)
+		}
+		defer out.Body.Close()
+		b, err := io.ReadAll(out.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out, b
+	}
+	obj, body := get("notices/" + id + ".json")
+	var n notices.PublicNotice
+	if err := json.Unmarshal(body, &n); err != nil || n.ID != id || n.Incident["zh-CN"] == "" || n.Contact != "dpo@example.com" {
+		t.Errorf("the public notice: %+v, %v", n, err)
+	}
+	if aws.ToString(obj.ContentType) != "application/json" || aws.ToString(obj.CacheControl) != "no-cache" {
+		t.Errorf("the public notice is stored as %q, Cache-Control %q", aws.ToString(obj.ContentType), aws.ToString(obj.CacheControl))
+	}
+	var idx notices.NoticeIndex
+	if _, body := get("notices/index.json"); json.Unmarshal(body, &idx) != nil || len(idx.Notices) != 1 || idx.Notices[0].ID != id || !idx.Notices[0].Active {
+		t.Errorf("the index after publish: %s", body)
+	}
+	ok("", "campaign", "withdraw", id)
+	idx = notices.NoticeIndex{}
+	if _, body := get("notices/index.json"); json.Unmarshal(body, &idx) != nil || len(idx.Notices) != 1 || idx.Notices[0].Active {
+		t.Errorf("the index after withdraw: %s", body)
+	}
+	if c, err := store.Campaign(ctx, id); err != nil || c.Published.IsZero() || c.Withdrawn.IsZero() || c.State != notices.StatePlanning {
+		t.Errorf("the campaign after withdraw: published %v, withdrawn %v, state %s, %v", c.Published, c.Withdrawn, c.State, err)
+	}
+
+	var r notices.RegulatorReport
+	if err := json.Unmarshal([]byte(ok("", "campaign", "report", id, "--format", "json")), &r); err != nil || r.Campaign != id || r.PublicNotice.IsZero() {
+		t.Errorf("report: %+v, %v", r, err)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -237,7 +238,7 @@ func (f *fixture) mailed(tb testing.TB, id string) {
 	tb.Helper()
 	subject, rid, _ := requests.SplitID(id)
 	want := jobs.Job{Kind: requests.JobUpdated, Subject: subject, Request: rid, At: now}
-	if len(f.mail.jobs) != 1 || f.mail.jobs[0] != want {
+	if len(f.mail.jobs) != 1 || !reflect.DeepEqual(f.mail.jobs[0], want) {
 		tb.Errorf("jobs = %v, want [%v]", f.mail.jobs, want)
 	}
 }

@@ -6,24 +6,36 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"slices"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/privacyportal/portal/internal/buildinfo"
+	"github.com/privacyportal/portal/internal/notices"
 	"github.com/privacyportal/portal/internal/privacy"
 	"github.com/privacyportal/portal/internal/requests"
 )
 
 // Config says which portal portalctl works on: a stack, whose outputs name the table, the
-// queues and the KMS key (in AWS), or the table, the queues and the key themselves (the local
-// cloud). Only erase needs the erasure queue, and only reapply-erasures the key (and no
-// queue): a portal named without them works for every other command.
+// queues, the site bucket and the KMS key (in AWS), and whose parameters name the operator, or
+// all those themselves (the local cloud). Only erase needs the erasure queue, only
+// reapply-erasures the key (and no queue), and the campaign commands each what they use: a
+// portal named without them works for every other command.
 type Config struct {
 	Stack, Table, MailQueueURL, ErasureQueueURL string
 	// KeyID is the portal's KMS key, which encrypts its hash key.
 	KeyID string
+	// NoticePlanQueueURL is the campaigns' planner queue: only campaign start needs it.
+	NoticePlanQueueURL string
+	// SiteBucket is the site's bucket: only campaign publish and withdraw need it.
+	SiteBucket string
+	// OperatorName, OperatorContact and SiteURL are what campaign mail is rendered with, as
+	// the functions render it (OPERATOR_NAME, OPERATOR_CONTACT, the portal's address): only
+	// campaign preview, and start's confirmation, need them.
+	OperatorName, OperatorContact, SiteURL string
 	// Region is the stack's region; empty for the AWS configuration's.
 	Region string
 }
@@ -37,6 +49,15 @@ const (
 	envErasureQueue = "PORTAL_ERASURE_QUEUE_URL"
 	// envKeyID names the portal's KMS key, which only reapply-erasures needs.
 	envKeyID = "PORTAL_KEY_ID"
+	// envNoticePlanQueue names the campaigns' planner queue, which only campaign start needs.
+	envNoticePlanQueue = "PORTAL_NOTICE_PLAN_QUEUE_URL"
+	// envSiteBucket names the site's bucket, which only campaign publish and withdraw need.
+	envSiteBucket = "PORTAL_SITE_BUCKET"
+	// The operator's name and contact and the portal's address, which campaign preview renders
+	// mail with.
+	envOperatorName    = "PORTAL_OPERATOR_NAME"
+	envOperatorContact = "PORTAL_OPERATOR_CONTACT"
+	envSiteURL         = "PORTAL_SITE_URL"
 )
 
 // deps is what run takes from outside the process's arguments.
@@ -47,11 +68,22 @@ type deps struct {
 	// Restore reaches, for reapply-erasures, the portal's table (its tombstones, its hash key)
 	// and a table restored from its backups: main's talks to AWS and KMS; tests return fakes.
 	Restore func(ctx context.Context, c Config, restoredTable string) (*restoration, error)
-	Getenv  func(string) string
-	// Stdin is where --outcome-file - reads the outcome.
+	// Campaigns builds the campaigns' Operator for a configuration: main's talks to AWS (the
+	// planner queue and the site bucket only if the configuration names them); tests return
+	// one built on fakes.
+	Campaigns func(ctx context.Context, c Config) (*notices.Operator, error)
+	Getenv    func(string) string
+	// Stdin is where --outcome-file - reads the outcome, campaign create --file - the
+	// campaign, and campaign start its confirmation.
 	Stdin io.Reader
 	// Terminal says stderr is a terminal: progress is then rewritten in place.
 	Terminal bool
+	// OutTerminal says stdout is a terminal: campaign progress --watch then redraws its bar.
+	OutTerminal bool
+	// Now is the clock campaign create checks a campaign's dates with (nil: time.Now).
+	Now func() time.Time
+	// Every is how often campaign progress --watch samples (zero: every second).
+	Every time.Duration
 }
 
 // Exit codes.
@@ -74,14 +106,15 @@ func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(f
 // errHelp asks for the usage, on stdout.
 var errHelp = errors.New("help")
 
-// action does a command once its arguments are parsed; id is the request ID, if it takes one.
+// action does a command once its arguments are parsed; id is the request or campaign ID, if it
+// takes one.
 type action func(ctx context.Context, c *cli, id string) error
 
 // command is one of portalctl's commands.
 type command struct {
 	// synopsis is how it is called, for usage errors.
 	synopsis string
-	// withID says it takes a request ID.
+	// withID says it takes an ID: a request's, or a campaign's for the campaign commands.
 	withID bool
 	// tableOnly says it works on the portal's table alone, without the mail queue.
 	tableOnly bool
@@ -168,6 +201,22 @@ func (c *cli) run(ctx context.Context, args []string) error {
 		return errHelp
 	}
 	cmd, ok := commands[name]
+	idName := "a request ID"
+	if name == "campaign" {
+		// The campaign commands are a family: "campaign <command>".
+		if len(args) == 0 {
+			return usagef("campaign needs a command (one of %s)", names(campaignCommands))
+		}
+		switch sub := args[0]; sub {
+		case "help", "-h", "-help", "--help":
+			return errHelp
+		default:
+			name, args, idName = "campaign "+sub, args[1:], "a campaign ID"
+			if cmd, ok = campaignCommands[sub]; !ok {
+				return usagef("unknown command %q (campaign takes one of %s)", name, names(campaignCommands))
+			}
+		}
+	}
 	if !ok {
 		return usagef("unknown command %q (one of %s)", name, commandNames())
 	}
@@ -180,7 +229,7 @@ func (c *cli) run(ctx context.Context, args []string) error {
 	id := ""
 	if cmd.withID {
 		if len(rest) == 0 {
-			return usagef("%s needs a request ID: portalctl %s", name, cmd.synopsis)
+			return usagef("%s needs %s: portalctl %s", name, idName, cmd.synopsis)
 		}
 		id, rest = rest[0], rest[1:]
 	}
@@ -208,8 +257,20 @@ func newFlagSet(name string, conf *Config) *flag.FlagSet {
 	fs.StringVar(&conf.MailQueueURL, "mail-queue-url", conf.MailQueueURL, "")
 	fs.StringVar(&conf.ErasureQueueURL, "erasure-queue-url", conf.ErasureQueueURL, "")
 	fs.StringVar(&conf.KeyID, "key-id", conf.KeyID, "")
+	fs.StringVar(&conf.NoticePlanQueueURL, "notice-plan-queue-url", conf.NoticePlanQueueURL, "")
+	fs.StringVar(&conf.SiteBucket, "site-bucket", conf.SiteBucket, "")
+	fs.StringVar(&conf.OperatorName, "operator-name", conf.OperatorName, "")
+	fs.StringVar(&conf.OperatorContact, "operator-contact", conf.OperatorContact, "")
+	fs.StringVar(&conf.SiteURL, "site-url", conf.SiteURL, "")
 	fs.StringVar(&conf.Region, "region", conf.Region, "")
 	return fs
+}
+
+// portalFlags are the flags that name the portal, or a part of it: any of them on the command
+// line replaces the environment's configuration as a whole. (--region does not name a portal.)
+var portalFlags = []string{
+	"stack", "table", "mail-queue-url", "erasure-queue-url", "key-id",
+	"notice-plan-queue-url", "site-bucket", "operator-name", "operator-contact", "site-url",
 }
 
 func flagError(err error) error {
@@ -240,24 +301,32 @@ func parseAnywhere(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // config says which portal to work on. The command line, if it names a stack, a table, a
-// queue or a key, replaces the environment's configuration as a whole, so a variable left over
-// from another session never mixes with what the operator typed. The erasure queue and the key
-// are optional here: erase asks for the queue (needErasureQueue), reapply-erasures for the key;
-// the other commands work without them. A tableOnly command needs no mail queue.
+// queue, a bucket, a key or the operator, replaces the environment's configuration as a whole,
+// so a variable left over from another session never mixes with what the operator typed. The
+// erasure queue, the key, the planner queue, the site bucket and the operator are optional
+// here: the commands that use one ask for it (needErasureQueue, needPlanQueue...); the others
+// work without them. A tableOnly command needs no mail queue.
 func (c *cli) config(flags Config, set map[string]bool, tableOnly bool) (Config, error) {
 	conf, from := flags, "the command line"
-	if !set["stack"] && !set["table"] && !set["mail-queue-url"] && !set["erasure-queue-url"] && !set["key-id"] {
+	if !slices.ContainsFunc(portalFlags, func(f string) bool { return set[f] }) {
 		conf = Config{
 			Stack: c.Getenv(envStack), Table: c.Getenv(envTable), MailQueueURL: c.Getenv(envMailQueue),
-			ErasureQueueURL: c.Getenv(envErasureQueue), KeyID: c.Getenv(envKeyID), Region: flags.Region,
+			ErasureQueueURL: c.Getenv(envErasureQueue), KeyID: c.Getenv(envKeyID),
+			NoticePlanQueueURL: c.Getenv(envNoticePlanQueue), SiteBucket: c.Getenv(envSiteBucket),
+			OperatorName: c.Getenv(envOperatorName), OperatorContact: c.Getenv(envOperatorContact), SiteURL: c.Getenv(envSiteURL),
+			Region: flags.Region,
 		}
 		from = "the environment"
 	}
 	switch {
-	case conf.Stack != "" && (conf.Table != "" || conf.MailQueueURL != "" || conf.ErasureQueueURL != ""):
+	case conf.Stack != "" && (conf.Table != "" || conf.MailQueueURL != "" || conf.ErasureQueueURL != "" || conf.NoticePlanQueueURL != ""):
 		return Config{}, usagef("%s names both a stack and a table or queue: name the stack (--stack, %s), or the table and the mail queue (--table and --mail-queue-url, %s and %s)", from, envStack, envTable, envMailQueue)
 	case conf.Stack != "" && conf.KeyID != "":
 		return Config{}, usagef("%s names both a stack and a KMS key: the stack's output PortalKeyId names its key (--key-id and %s are for a portal named by its table)", from, envKeyID)
+	case conf.Stack != "" && conf.SiteBucket != "":
+		return Config{}, usagef("%s names both a stack and a site bucket: the stack's output SiteBucketName names its bucket (--site-bucket and %s are for a portal named by its table)", from, envSiteBucket)
+	case conf.Stack != "" && (conf.OperatorName != "" || conf.OperatorContact != "" || conf.SiteURL != ""):
+		return Config{}, usagef("%s names both a stack and the operator or the site's address: the stack's parameters OperatorName and OperatorContact and its output PortalURL name them (--operator-name, --operator-contact and --site-url, %s, %s and %s, are for a portal named by its table)", from, envOperatorName, envOperatorContact, envSiteURL)
 	case conf.Stack != "":
 	case tableOnly && conf.Table != "":
 	case tableOnly && conf.MailQueueURL == "" && conf.ErasureQueueURL == "":
@@ -485,16 +554,19 @@ func grounds(w io.Writer) {
 }
 
 func commandNames() string {
-	names := make([]string, 0, len(commands)+1)
-	for n := range commands {
-		names = append(names, n)
-	}
-	slices.Sort(names)
-	return strings.Join(append(names, "help"), ", ")
+	all := slices.Collect(maps.Keys(commands))
+	all = append(all, "campaign")
+	slices.Sort(all)
+	return strings.Join(append(all, "help"), ", ")
+}
+
+// names lists a family's commands.
+func names(cmds map[string]command) string {
+	return strings.Join(slices.Sorted(maps.Keys(cmds)), ", ")
 }
 
 func usage(w io.Writer) {
-	fmt.Fprintf(w, `portalctl %s: the operator's tool for data-subject requests
+	fmt.Fprintf(w, `portalctl %s: the operator's tool for data-subject requests and campaigns
 
 Usage: portalctl [configuration] <command> [arguments]
 
@@ -532,6 +604,32 @@ Commands:
                            running it again is safe. It needs the portal's KMS key.
   help                     this text
 
+Campaigns (mail to many people at once: breach notices, policy updates, marketing):
+  campaign create --file FILE
+                           write a campaign from a JSON file (- reads standard input;
+                           docs/portalctl.md shows one of each kind), as a draft that
+                           sends nothing, and print its ID
+  campaign preview <id> [--html | --out DIR | --json]
+                           how many people it goes to today (at most, for marketing:
+                           consent decides when it is sent), and its mail in en and
+                           zh-CN, as a sample reader gets it (text; --html the HTML;
+                           --out DIR writes both into files); nothing is sent
+  campaign start <id> [--yes]
+                           send it: shows the preview's summary and asks you to type
+                           the campaign's ID (--yes does not ask). A campaign starts
+                           once; starting it again is refused
+  campaign progress <id> [--watch] [--json]
+                           sent, failed, suppressed, skipped, left, rate and time left;
+                           --watch reads it every second until it has finished (a bar
+                           on a terminal, a line per reading otherwise; Ctrl-C stops
+                           watching, not sending), then the totals and duration
+  campaign publish <id>    put a breach notice on the site, in both languages, linked
+                           from the home page (for people mail cannot reach)
+  campaign withdraw <id>   stop the home page linking it; its page stays readable
+  campaign report <id> [--format md|json] [--out FILE]
+                           the regulator's report of a breach (GDPR Art. 33(3), PIPL
+                           Art. 57), from the campaign's data
+
 Every step (start, complete, explain, refuse, erase) is kept in the request with its time,
 and the requester is mailed about it (about an erasure, once it is done). Times are UTC.
 
@@ -551,12 +649,26 @@ Configuration (flags before or after the command; flags replace the environment)
                          table and the mail queue; only erase needs it
   --key-id KEY           or %[5]s: the portal's KMS key, beside the table; only
                          reapply-erasures needs it (and no queue)
+  --notice-plan-queue-url URL
+                         or %[6]s: the campaigns' planner queue,
+                         beside the table; only campaign start needs it
+  --site-bucket NAME     or %[7]s: the site's bucket; only campaign publish
+                         and withdraw need it
+  --operator-name NAME, --operator-contact CONTACT, --site-url URL
+                         or %[8]s, %[9]s, %[10]s:
+                         what campaign mail is rendered with; only campaign preview
+                         and start (without --yes) need them. A stack names them by its
+                         parameters OperatorName and OperatorContact and output
+                         PortalURL; its outputs NoticePlanQueueURL and SiteBucketName
+                         name the queue and the bucket. The campaign commands need
+                         no mail queue.
   --region REGION        the stack's region (default: the AWS configuration's)
   Credentials are the AWS SDK's default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID and
   AWS_SECRET_ACCESS_KEY, SSO... Endpoints: AWS_ENDPOINT_URL_DYNAMODB, AWS_ENDPOINT_URL_SQS,
-  AWS_ENDPOINT_URL_KMS (and AWS_ENDPOINT_URL_CLOUDFORMATION), as in the local cloud.
+  AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL_S3 (and AWS_ENDPOINT_URL_CLOUDFORMATION), as in the
+  local cloud.
 
 Exit status: 0 done; 1 the portal refused the step or could not be reached (the message
 says why); 2 a wrong command line or configuration (nothing was done).
-`, envStack, envTable, envMailQueue, envErasureQueue, envKeyID)
+`, envStack, envTable, envMailQueue, envErasureQueue, envKeyID, envNoticePlanQueue, envSiteBucket, envOperatorName, envOperatorContact, envSiteURL)
 }

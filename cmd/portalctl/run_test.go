@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -463,7 +464,7 @@ func TestErase(t *testing.T) {
 				t.Errorf("account %s, closed %v; want erasing, [fay]", a.Status, f.store.closed)
 			}
 			want := jobs.Job{Kind: requests.JobErase, Subject: "fay", Request: "r6", At: now}
-			if len(f.erasure.jobs) != 1 || f.erasure.jobs[0] != want {
+			if len(f.erasure.jobs) != 1 || !reflect.DeepEqual(f.erasure.jobs[0], want) {
 				t.Errorf("erasure jobs = %v, want [%v]", f.erasure.jobs, want)
 			}
 			// The outcome is mailed by the erasure worker, once it is done: nothing yet.

@@ -89,6 +89,17 @@ func main() {
 		fmt.Printf("      AWS_ENDPOINT_URL_DYNAMODB=%s AWS_ENDPOINT_URL_SQS=%s \\\n", c.Endpoints.DynamoDB, c.Endpoints.SQS)
 		fmt.Printf("      PORTAL_TABLE=%s PORTAL_MAIL_QUEUE_URL=%s \\\n", c.Names["PortalTable"], c.Names["MailQueue"])
 		fmt.Printf("      PORTAL_ERASURE_QUEUE_URL=%s", c.Names["ErasureQueue"])
+		if q, ok := c.Names["NoticePlanQueue"]; ok {
+			// The campaign commands: start puts its plan job on the planner's queue, publish
+			// writes public notices into the site's bucket (which the gateway serves), and
+			// preview renders mail as the functions do (docs/portalctl.md).
+			fmt.Printf(" \\\n      PORTAL_NOTICE_PLAN_QUEUE_URL=%s", q)
+		}
+		if b, ok := c.Names["SiteBucket"]; ok {
+			fmt.Printf(" \\\n      AWS_ENDPOINT_URL_S3=%s PORTAL_SITE_BUCKET=%s", c.Endpoints.S3, b)
+		}
+		fmt.Printf(" \\\n      PORTAL_OPERATOR_NAME=%s PORTAL_OPERATOR_CONTACT=%s PORTAL_SITE_URL=%s",
+			shellQuote(c.Stack.Params["OperatorName"]), shellQuote(c.Stack.Params["OperatorContact"]), c.URL)
 		if key, ok := c.Names["PortalKey"]; ok && c.Endpoints.KMS != "" {
 			// Only reapply-erasures needs the key (docs/erasure.md).
 			fmt.Printf(" \\\n      AWS_ENDPOINT_URL_KMS=%s PORTAL_KEY_ID=%s", c.Endpoints.KMS, key)
@@ -99,6 +110,16 @@ func main() {
 	fmt.Println("\nCtrl-C stops everything.")
 	<-ctx.Done()
 	log.Printf("stopping...")
+}
+
+// shellQuote quotes s for a POSIX shell, if it needs it.
+func shellQuote(s string) string {
+	if s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("@%+=:,./-_", r))
+	}) < 0 {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
 type paramFlags map[string]string
