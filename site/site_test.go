@@ -1289,7 +1289,8 @@ func TestSite_PagesLoadTheScriptsTheyNeed(t *testing.T) {
 	}
 	// Only the account pages load deferred scripts that share window.Portal. /policy/versions/
 	// runs one standalone script, versions.js, at the end of its content (not deferred, not
-	// matched here); TestP25_VersionsPageShowsTheVersionInForce checks that one.
+	// matched here); TestP25_VersionsPageShowsTheVersionInForce checks that one. The home page
+	// (home-notices.js) and /notices/ (notices.js) do the same: notices_pages_test.go.
 	if scripted != 2*12 {
 		t.Errorf("%d pages run scripts, want the 6 account pages, /consent/, /cookies/, /unsubscribe/, /requests/, /requests/status/ and /requests/share/ in 2 languages", scripted)
 	}
