@@ -10,8 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/privacyportal/portal/infra/portaltest"
 	"github.com/privacyportal/portal/internal/erasure"
+	"github.com/privacyportal/portal/internal/notices"
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
@@ -67,7 +70,7 @@ func TestP12_SweeperErasesUnderItsPolicy(t *testing.T) {
 }
 
 // TestIAMPoliciesGrantOnlyWhatTheFunctionsUse walks every path of the account, consent,
-// requests and erasure families (and the status, sweeper and deadlines functions) through the API, the mail worker and the sweeper, then asks
+// requests, erasure and notices families (and the status, sweeper and deadlines functions) through the API, the mail worker and the sweeper, then asks
 // the local cloud's IAM proxy which actions each function's policy allows that no call used:
 // there must be none, and none of the walk's calls may have been refused.
 func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
@@ -174,6 +177,28 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 		t.Fatalf("deadlines: %v", err)
 	}
 	waitSettled(t)
+
+	// Campaigns: a breach notice to those holding a phone number, a marketing campaign to
+	// everyone (only those who grant it get it), after a bounce that suppresses an address.
+	bounce := fmt.Sprintf(`{"eventType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[{"emailAddress":%q}]}}`, uniq("iambounce")+"@example.com")
+	if _, err := cloud.SQS.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(cloud.Names["NoticeFeedbackQueue"]), MessageBody: aws.String(bounce)}); err != nil {
+		t.Fatal(err)
+	}
+	mustActive(t, newPerson("iamnotice"), map[string]any{"mobile": "+44 20 7946 0199", "consents": []string{"profile.mobile"}})
+	for _, c := range []notices.Campaign{
+		breach("IAM breach "+uniq("c"), notices.Audience{Holding: "mobile"}),
+		{Kind: notices.KindMarketing, Title: text("IAM news", "新闻"), Audience: notices.Audience{All: true},
+			Paragraphs: map[string][]string{privacy.LocaleEnglish: {"News."}, privacy.LocaleChinese: {"新闻。"}}},
+	} {
+		created, err := campaigns(t).Create(ctx, c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := campaigns(t).Start(ctx, created.ID); err != nil {
+			t.Fatal(err)
+		}
+		waitCampaign(t, created.ID, 3*time.Minute)
+	}
 
 	// Erasure: the same person, with archives, a copy shared with a third party and a
 	// disclosure to the affiliate, cancels; everything goes, the affiliate is told, the

@@ -18,6 +18,9 @@ import (
 // make target, since they need the site and the API on one origin (CloudFront).
 // TestLocalOnlyListsEveryTestThatNeedsTheLocalCloud keeps this list true.
 var localOnly = map[string]string{
+	"TestP14_ABreachNoticeReachesThoseAffectedOnceInTheirLanguage":                "drives campaigns as the operator on the table, the plan queue and the site bucket",
+	"TestP25_APolicyUpdateGoesToEveryActiveAccountAWeekAhead":                     "drives campaigns as the operator on the table and the plan queue",
+	"TestP19_AMarketingCampaignReachesOnlyThoseWhoGrantItWithOneClickUnsubscribe": "puts SES's bounce event on the feedback queue and drives a campaign as the operator",
 	"TestP12_AnErasureOutcomeNeverMailedKeepsNoAddress":                           "writes tombstones in the table and fires the deadlines schedule",
 	"TestBrowserP03_P20_APersonCancelsAndNothingOfThemIsLeft":                     "scans the table and the buckets for what is left of the person",
 	"TestP17_AnErasureKilledHalfwayIsRetriedAndCompletesOnce":                     "seeds the partition and kills the erasure worker with the local cloud's CrashOn",

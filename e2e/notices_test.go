@@ -1,0 +1,295 @@
+package e2e
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/mail"
+	"github.com/privacyportal/portal/internal/notices"
+	"github.com/privacyportal/portal/internal/privacy"
+	"github.com/privacyportal/portal/internal/s3"
+	"github.com/privacyportal/portal/internal/sqs"
+)
+
+// campaigns is the operator's side of campaigns (what portalctl drives), on the local cloud.
+func campaigns(tb testing.TB) *notices.Operator {
+	tb.Helper()
+	cloud := portaltest.Cloud(tb)
+	return &notices.Operator{
+		Store: store(tb), Content: store(tb),
+		Plans: &sqs.Jobs{Client: cloud.SQS, QueueURL: cloud.Names["NoticePlanQueue"]},
+		Site:  &s3.Site{Client: cloud.S3, Bucket: cloud.Names["SiteBucket"]},
+		Now:   time.Now, SiteURL: portaltest.URL(tb),
+		Operator: mail.Operator{Name: "Example Co.", Contact: "privacy@example.com", SiteURL: portaltest.URL(tb)},
+	}
+}
+
+func text(en, zh string) privacy.Text {
+	return privacy.Text{privacy.LocaleEnglish: en, privacy.LocaleChinese: zh}
+}
+
+// breach is a breach notice's content, with a title no other test uses.
+func breach(title string, audience notices.Audience) notices.Campaign {
+	return notices.Campaign{
+		Kind: notices.KindBreach, Title: text(title, "数据泄露通知 "+title),
+		Breach: &notices.Breach{
+			Incident:  text("A backup copy of our mailing list was exposed.", "我们邮件列表的备份副本被泄露。"),
+			Impact:    text("Your phone number may be used for unwanted calls.", "您的手机号码可能会被用于骚扰电话。"),
+			Measures:  text("We closed the exposure and rotated every key.", "我们已关闭泄露渠道并更换了所有密钥。"),
+			SelfHelp:  text("Be wary of calls asking for codes.", "请警惕索要验证码的来电。"),
+			Remedies:  text("We offer a year of call screening.", "我们提供一年的来电过滤服务。"),
+			DataKinds: []string{"mobile", "email"}, People: 3, Records: 3, Contact: "dpo@example.com",
+			Occurred: time.Now().Add(-72 * time.Hour), Discovered: time.Now().Add(-24 * time.Hour),
+		},
+		Audience: audience,
+	}
+}
+
+// waitCampaign waits until every delivery of a campaign has ended, and returns its progress.
+func waitCampaign(tb testing.TB, id string, within time.Duration) notices.Progress {
+	tb.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		p, err := campaigns(tb).Progress(context.Background(), id)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		if p.Finished() {
+			return p
+		}
+		if time.Now().After(deadline) {
+			tb.Fatalf("campaign %s not finished within %s: %+v, %d planned", id, within, p.Counts, p.Campaign.Planned)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+// TestP14_ABreachNoticeReachesThoseAffectedOnceInTheirLanguage: a breach that exposed phone
+// numbers is told to everyone holding one, whatever their marketing choice, once, in their
+// language, with the five parts and the contact; a campaign missing a part, or started twice,
+// is refused and sends nothing. The notice is then published on the site, and the regulator's
+// report is written from the same data.
+func TestP14_ABreachNoticeReachesThoseAffectedOnceInTheirLanguage(t *testing.T) {
+	ctx := context.Background()
+	en, zh, none := newPerson("breachen"), newPerson("breachzh"), newPerson("breachnone")
+	mustActive(t, en, map[string]any{"mobile": "+44 20 7946 0101", "consents": []string{"profile.mobile"}})
+	vz, _ := mustActive(t, zh, map[string]any{"mobile": "+44 20 7946 0102", "consents": []string{"profile.mobile"}})
+	wantStatus(t, "read Chinese", vz.patch(map[string]any{"locale": "zh-CN"}), http.StatusOK)
+	mustActive(t, none, nil)
+	op := campaigns(t)
+	title := "Breach " + uniq("n")
+
+	bad := breach(title, notices.Audience{Holding: "mobile"})
+	bad.Breach.SelfHelp = text("Be wary.", "")
+	if _, err := op.Create(ctx, bad); privacy.ErrorCode(err) != privacy.Invalid || !strings.Contains(err.Error(), "selfHelp") {
+		t.Errorf("a breach without its Chinese self-help part: %v, want a field error naming it", err)
+	}
+	unknown := breach(title, notices.Audience{Holding: "shoe size"})
+	if _, err := op.Create(ctx, unknown); privacy.ErrorCode(err) != privacy.Invalid {
+		t.Errorf("an unknown recipient set: %v, want a field error", err)
+	}
+
+	c, err := op.Create(ctx, breach(title, notices.Audience{Holding: "mobile"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pv, err := op.Preview(ctx, c.ID)
+	if err != nil || pv.Recipients < 2 || !strings.Contains(pv.Mails[privacy.LocaleChinese].Text, "我们邮件列表的备份副本被泄露") {
+		t.Fatalf("preview: %d recipients (%v); Chinese text:\n%s", pv.Recipients, err, pv.Mails[privacy.LocaleChinese].Text)
+	}
+	if n := len(mailsTo(allMail(t), en.Email, title)); n != 0 {
+		t.Fatal("the preview sent mail")
+	}
+	if _, err := op.Start(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Start(ctx, c.ID); privacy.ErrorCode(err) != privacy.Conflict {
+		t.Errorf("starting it twice: %v, want a conflict", err)
+	}
+	got := waitCampaign(t, c.ID, 2*time.Minute)
+	if got.Counts.Sent != got.Campaign.Planned || got.Counts.Sent < 2 {
+		t.Errorf("progress %+v of %d planned", got.Counts, got.Campaign.Planned)
+	}
+	m := waitMail(t, en.Email, title, 1)
+	for _, part := range []string{"A backup copy of our mailing list was exposed.", "unwanted calls", "rotated every key", "wary of calls", "call screening", "dpo@example.com"} {
+		if !strings.Contains(m.Body.Text, part) {
+			t.Errorf("the English notice does not say %q:\n%s", part, m.Body.Text)
+		}
+	}
+	if linkTokenRE.MatchString(m.Body.Text) || strings.Contains(strings.ToLower(m.Body.Text), "unsubscribe") {
+		t.Error("a breach notice offers to unsubscribe: it is not marketing")
+	}
+	if z := waitMail(t, zh.Email, "数据泄露通知 "+title, 1); !strings.Contains(z.Body.Text, "我们已关闭泄露渠道") {
+		t.Errorf("the Chinese reader's notice is not in Chinese:\n%s", z.Body.Text)
+	}
+	waitSettled(t)
+	for addr, want := range map[string]int{en.Email: 1, zh.Email: 1, none.Email: 0} {
+		n := len(mailsTo(allMail(t), addr, title)) + len(mailsTo(allMail(t), addr, "数据泄露通知 "+title))
+		if n != want {
+			t.Errorf("%d notices to %s, want %d", n, addr, want)
+		}
+	}
+
+	// The public notice, on the site, and off the home page once withdrawn.
+	if _, err := op.Publish(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	index := getJSON[notices.NoticeIndex](t, "/notices/index.json")
+	if len(index.Notices) == 0 || index.Notices[0].ID != c.ID || !index.Notices[0].Active {
+		t.Errorf("the site's notice index = %+v, want this notice first and active", index)
+	}
+	page := getJSON[notices.PublicNotice](t, "/notices/"+c.ID+".json")
+	if page.Incident[privacy.LocaleEnglish] == "" || page.Contact != "dpo@example.com" {
+		t.Errorf("the public notice = %+v", page)
+	}
+	if _, err := op.Withdraw(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	if index := getJSON[notices.NoticeIndex](t, "/notices/index.json"); index.Notices[0].Active {
+		t.Error("a withdrawn notice is still active on the home page")
+	}
+
+	report, err := notices.Report(got, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := report.Markdown()
+	for _, want := range []string{"Nature of the breach", "A backup copy", "dpo@example.com", "Likely consequences", "Measures taken or proposed", "Breach discovered"} {
+		if !strings.Contains(md, want) {
+			t.Errorf("the regulator's report lacks %q:\n%s", want, md)
+		}
+	}
+}
+
+func getJSON[T any](tb testing.TB, path string) T {
+	tb.Helper()
+	res, err := http.Get(portaltest.URL(tb) + path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK {
+		tb.Fatalf("GET %s: %d %s", path, res.StatusCode, b)
+	}
+	var v T
+	if err := json.Unmarshal(b, &v); err != nil {
+		tb.Fatalf("GET %s: %v in %s", path, err, b)
+	}
+	return v
+}
+
+// TestP25_APolicyUpdateGoesToEveryActiveAccountAWeekAhead: a policy update effective less
+// than seven days after publication is refused; one a week ahead goes to every active account,
+// once, with the summary, the date and the diff link, and to no unverified registration.
+func TestP25_APolicyUpdateGoesToEveryActiveAccountAWeekAhead(t *testing.T) {
+	ctx := context.Background()
+	active, pending := newPerson("policyon"), newPerson("policyoff")
+	mustActive(t, active, nil)
+	wantStatus(t, "register", newVisitor(t).register(pending.form(nil)), http.StatusAccepted)
+	op := campaigns(t)
+	published := time.Now()
+	update := func(days int) notices.Campaign {
+		return notices.Campaign{
+			Kind: notices.KindPolicyUpdate, Title: text("Policy 1.1", "政策 1.1"), Audience: notices.Audience{All: true},
+			Policy: &notices.PolicyUpdate{Version: "1.1", Summary: text("Consent ledger "+uniq("s"), "同意记录"),
+				Published: published, Effective: published.AddDate(0, 0, days)},
+		}
+	}
+	if _, err := op.Create(ctx, update(6)); privacy.ErrorCode(err) != privacy.Invalid || !strings.Contains(err.Error(), "effective") {
+		t.Errorf("an update effective in 6 days: %v, want a field error on the effective date", err)
+	}
+	c := update(7)
+	c, err := op.Create(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := op.Start(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := waitCampaign(t, c.ID, 3*time.Minute)
+	if got.Counts.Failed != 0 || got.Counts.Sent == 0 {
+		t.Errorf("progress %+v", got.Counts)
+	}
+	summary := c.Policy.Summary[privacy.LocaleEnglish]
+	m := waitMail(t, active.Email, "Our privacy policy changes", 1)
+	if !strings.Contains(m.Body.Text, summary) || !strings.Contains(m.Body.Text, "/policy/1.1/#version-diff") ||
+		!strings.Contains(m.Body.Text, c.Policy.Effective.UTC().Format("2 January 2006")) {
+		t.Errorf("the policy update mail lacks the summary, diff link or date:\n%s", m.Body.Text)
+	}
+	waitSettled(t)
+	count := func(addr string) int {
+		n := 0
+		for _, m := range mailsTo(allMail(t), addr, "Our privacy policy changes") {
+			if strings.Contains(m.Body.Text, summary) {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count(active.Email); n != 1 {
+		t.Errorf("%d updates to the active account, want 1", n)
+	}
+	if n := count(pending.Email); n != 0 {
+		t.Errorf("%d updates to an unverified registration, want 0", n)
+	}
+}
+
+// TestP19_AMarketingCampaignReachesOnlyThoseWhoGrantItWithOneClickUnsubscribe, and a bounce
+// or complaint that comes back stops later campaign mail to that address.
+func TestP19_AMarketingCampaignReachesOnlyThoseWhoGrantItWithOneClickUnsubscribe(t *testing.T) {
+	ctx := context.Background()
+	yes, no, bounced := newPerson("mktyes"), newPerson("mktno"), newPerson("mktbounce")
+	vy, _ := mustActive(t, yes, nil)
+	mustActive(t, no, nil)
+	vb, _ := mustActive(t, bounced, nil)
+	vy.choose(map[string]bool{"marketing": true})
+	vb.choose(map[string]bool{"marketing": true})
+	// SES reports the third address bounced for good (locally, the test puts SES's event
+	// document where the configuration set's destination would).
+	cloud := portaltest.Cloud(t)
+	event := fmt.Sprintf(`{"eventType":"Bounce","bounce":{"bounceType":"Permanent","bouncedRecipients":[{"emailAddress":%q}],"timestamp":%q},"mail":{"messageId":"x"}}`,
+		bounced.Email, time.Now().UTC().Format(time.RFC3339))
+	if _, err := cloud.SQS.SendMessage(ctx, &awssqs.SendMessageInput{QueueUrl: aws.String(cloud.Names["NoticeFeedbackQueue"]), MessageBody: aws.String(event)}); err != nil {
+		t.Fatal(err)
+	}
+	waitSettled(t)
+
+	title := "News " + uniq("m")
+	c, err := campaigns(t).Create(ctx, notices.Campaign{Kind: notices.KindMarketing, Title: text(title, "新闻 "+title),
+		Paragraphs: map[string][]string{privacy.LocaleEnglish: {"New features."}, privacy.LocaleChinese: {"新功能。"}},
+		Audience:   notices.Audience{All: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := campaigns(t).Start(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	got := waitCampaign(t, c.ID, 3*time.Minute)
+	m := waitMail(t, yes.Email, title, 1)
+	// The one-click headers themselves are checked on the raw mail in internal/ses (the SES
+	// emulator's store does not keep headers); the link the mail shows is the same token.
+	if !linkTokenRE.MatchString(m.Body.Text) {
+		t.Errorf("the marketing mail has no one-click unsubscribe link:\n%s", m.Body.Text)
+	}
+	waitSettled(t)
+	if n := len(mailsTo(allMail(t), no.Email, title)); n != 0 {
+		t.Error("a marketing campaign went to a person who did not grant marketing")
+	}
+	if n := len(mailsTo(allMail(t), bounced.Email, title)); n != 0 {
+		t.Error("a marketing campaign went to an address that bounced for good")
+	}
+	if got.Counts.Suppressed < 1 || got.Counts.Skipped < 1 {
+		t.Errorf("progress %+v: want the bounced address suppressed and the one without consent skipped", got.Counts)
+	}
+}
