@@ -11,9 +11,12 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/privacyportal/portal/infra/portaltest"
+	"github.com/privacyportal/portal/internal/dynamodb"
 	"github.com/privacyportal/portal/internal/mail"
 	"github.com/privacyportal/portal/internal/notices"
 	"github.com/privacyportal/portal/internal/privacy"
@@ -291,5 +294,154 @@ func TestP19_AMarketingCampaignReachesOnlyThoseWhoGrantItWithOneClickUnsubscribe
 	}
 	if got.Counts.Suppressed < 1 || got.Counts.Skipped < 1 {
 		t.Errorf("progress %+v: want the bounced address suppressed and the one without consent skipped", got.Counts)
+	}
+}
+
+// inFlight is how many sends the sender can have in flight at the local cloud's rate (its
+// workers: functions/noticesender, min(32, SesSendRate/4)).
+const inFlight = 32
+
+// seedActive writes n active accounts straight into the table, as years of registrations
+// would have made them, and returns their IDs and addresses.
+func seedActive(tb testing.TB, prefix string, n int) ([]privacy.SubjectID, map[privacy.SubjectID]string) {
+	tb.Helper()
+	client, tableName := table(tb)
+	ctx := context.Background()
+	ids := make([]privacy.SubjectID, 0, n)
+	addrs := make(map[privacy.SubjectID]string, n)
+	base := uniq(prefix)
+	var reqs []types.WriteRequest
+	flush := func() {
+		for len(reqs) > 0 {
+			out, err := client.BatchWriteItem(ctx, &ddb.BatchWriteItemInput{RequestItems: map[string][]types.WriteRequest{tableName: reqs}})
+			if err != nil {
+				tb.Fatal(err)
+			}
+			reqs = out.UnprocessedItems[tableName]
+		}
+	}
+	for i := range n {
+		id := privacy.NewSubjectID()
+		addr := fmt.Sprintf("%s-%d@example.com", base, i)
+		ids, addrs[id] = append(ids, id), addr
+		str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
+		reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: ddbItem{
+			"PK": str(dynamodb.SubjectPK(id)), "SK": str(string(dynamodb.KindProfile)), "subjectId": str(string(id)),
+			"createdAt": str(dynamodb.Timestamp(time.Now())), "name": str("Reader"), "email": str(addr),
+			"username": str(fmt.Sprintf("%s%d", base, i)), "locale": str(privacy.LocaleEnglish), "ageGroup": str("14+"),
+			"status": str(string(privacy.StatusActive)), "emailVerified": &types.AttributeValueMemberBOOL{Value: true},
+			"emailKey": str("seed-" + string(id)), "usernameKey": str("seed-" + string(id)),
+		}}})
+		if len(reqs) == 25 {
+			flush()
+		}
+	}
+	flush()
+	return ids, addrs
+}
+
+// TestP14_ACampaignSurvivesSESStoppingAndItsSenderDying: a breach notice to 10,000 people at
+// 200 mails a second. Part of the way through, SES stops answering for five seconds; later the
+// sender is killed in the middle of a batch (on one of its sends, as a crash or a Lambda
+// timeout would). Counted from the SES mailbox, every one of the 10,000 gets the notice. No
+// one gets it twice but for the mails in flight when the sender died: SES had accepted them
+// and their deliveries were not yet recorded, so the next sender sends them again. That
+// window is at most the sender's workers; SES has no idempotency key to close it
+// (docs/notices.md).
+func TestP14_ACampaignSurvivesSESStoppingAndItsSenderDying(t *testing.T) {
+	cloud := portaltest.Cloud(t)
+	ctx := context.Background()
+	const people = 10000
+	ids, addrs := seedActive(t, "flood", people)
+	// A batch the killed sender held comes back after the queue's visibility timeout: made
+	// short here, as the export's crash test does, so the test does not wait 90 minutes.
+	queue := cloud.Names["NoticeQueue"]
+	setVisibility := func(seconds string) {
+		t.Helper()
+		if _, err := cloud.SQS.SetQueueAttributes(ctx, &awssqs.SetQueueAttributesInput{QueueUrl: &queue,
+			Attributes: map[string]string{"VisibilityTimeout": seconds}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	setVisibility("15")
+	t.Cleanup(func() { setVisibility("5400"); cloud.ResetCrashes("NoticeSenderFunction") })
+
+	title := "Flood " + uniq("f")
+	c := breach(title, notices.Audience{Subjects: ids})
+	c.Breach.People = people
+	op := campaigns(t)
+	c, err := op.Create(ctx, c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now().Unix()
+	fired := cloud.CrashOnNth("NoticeSenderFunction", "ses:SendRawEmail", 6000)
+	if _, err := op.Start(ctx, c.ID); err != nil {
+		t.Fatal(err)
+	}
+	// SES stops answering for five seconds once about a quarter has gone.
+	eventually(t, func() error {
+		p, err := op.Progress(ctx, c.ID)
+		if err != nil || p.Counts.Sent < people/4 {
+			return fmt.Errorf("%+v sent so far (%v)", p.Counts, err)
+		}
+		return nil
+	})
+	if err := cloud.PauseEmulator("ses", 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	got := waitCampaign(t, c.ID, 5*time.Minute)
+	if !fired() {
+		t.Error("the sender was never killed: the test proved less than it says")
+	}
+	if got.Counts.Sent != people || got.Counts.Done() != people {
+		t.Errorf("progress %+v, want all %d sent", got.Counts, people)
+	}
+
+	// Counted from the mailbox, once, at the end: the store is large by now.
+	mb := portaltest.NewMailbox(t)
+	mb.Client.Timeout = 2 * time.Minute
+	res, err := mb.Client.Get(fmt.Sprintf("%s/store?since=%d", mb.URL, since))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var store struct {
+		Emails []portaltest.Mail `json:"emails"`
+	}
+	err = json.NewDecoder(res.Body).Decode(&store)
+	res.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byAddr := map[string]int{}
+	for _, m := range store.Emails {
+		if m.Subject == title {
+			for _, to := range m.Destination.To {
+				byAddr[strings.ToLower(to)]++
+			}
+		}
+	}
+	missing, twice := 0, 0
+	for _, id := range ids {
+		switch n := byAddr[addrs[id]]; {
+		case n == 0:
+			missing++
+		case n > 1:
+			twice++
+		}
+	}
+	t.Logf("of %d people, %d got no notice and %d got it more than once", people, missing, twice)
+	if missing != 0 {
+		t.Errorf("%d people got no notice", missing)
+	}
+	if twice > inFlight {
+		t.Errorf("%d people got the notice twice, more than the %d sends that can be in flight when the sender dies", twice, inFlight)
+	}
+	if !strings.Contains(cloudLog(t), "Runtime.ExitError") {
+		t.Error("the cloud's log shows no killed invocation")
+	}
+	// The later tests read the whole mailbox at each wait: leave it as small as it was.
+	if res, err := mb.Client.Post(mb.URL+"/clear-store", "application/json", nil); err == nil {
+		res.Body.Close()
 	}
 }

@@ -33,6 +33,10 @@ const (
 // Kinds lists the campaign kinds.
 var Kinds = []Kind{KindBreach, KindPolicyUpdate, KindMarketing}
 
+// MaxSubjects bounds a campaign's list of subjects: the campaign is one DynamoDB item (at most
+// 400 KB), and a subject ID takes 26 bytes and its list overhead.
+const MaxSubjects = 10000
+
 // MinNoticeDays is how long before a policy version takes effect its notice must go (P25).
 const MinNoticeDays = 7
 
@@ -280,6 +284,9 @@ func (a Audience) validate(k Kind) error {
 		if _, ok := privacy.Catalogue().OptionalField(a.Holding); !ok {
 			return privacy.FieldError("audience.holding", "%q is not a kind of data the portal holds", a.Holding)
 		}
+	}
+	if len(a.Subjects) > MaxSubjects {
+		return privacy.FieldError("audience.subjects", "names %d subjects; at most %d (a campaign is one item): use holding, or several campaigns", len(a.Subjects), MaxSubjects)
 	}
 	seen := make(map[privacy.SubjectID]bool, len(a.Subjects))
 	for _, s := range a.Subjects {
