@@ -18,6 +18,7 @@ import (
 // make target, since they need the site and the API on one origin (CloudFront).
 // TestLocalOnlyListsEveryTestThatNeedsTheLocalCloud keeps this list true.
 var localOnly = map[string]string{
+	"TestBrowserP14_APublishedBreachNoticeIsOnTheSiteInBothLanguages":             "publishes a notice as the operator into the site bucket",
 	"TestP14_ACampaignSurvivesSESStoppingAndItsSenderDying":                       "seeds accounts, pauses the SES emulator and kills the sender with the local cloud's CrashOn",
 	"TestP14_ABreachNoticeReachesThoseAffectedOnceInTheirLanguage":                "drives campaigns as the operator on the table, the plan queue and the site bucket",
 	"TestP25_APolicyUpdateGoesToEveryActiveAccountAWeekAhead":                     "drives campaigns as the operator on the table and the plan queue",
