@@ -207,6 +207,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 	if err := c.createBuckets(ctx, st); err != nil {
 		return nil, err
 	}
+	c.nameUnemulated(st)
 	// The portal's address comes first: the deploy steps write it where the functions read it.
 	l, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -374,6 +375,12 @@ func (c *Cloud) logf(format string, args ...any) {
 	logMu.Lock()
 	defer logMu.Unlock()
 	fmt.Fprintf(c.cfg.Logs, "[localcloud] "+format+"\n", args...)
+}
+
+// debugf logs a line at debug level, marked "debug:": what the local cloud does on its own
+// that is worth following but not worth attention (e.g. each SES event it publishes).
+func (c *Cloud) debugf(format string, args ...any) {
+	c.logf("debug: "+format, args...)
 }
 
 // Close stops the gateway, the pollers, every function instance and every emulator, and

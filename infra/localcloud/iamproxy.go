@@ -22,6 +22,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -93,10 +94,18 @@ type iamProxy struct {
 	admin     aws.Credentials
 	servers   []*http.Server
 
+	// sesRoutes are where SES events of each configuration set go, by set name (sesevents.go).
+	sesRoutes map[string][]sesRoute
+	// ctx ends when the proxy closes: it bounds SES sends and the events they publish.
+	ctx  context.Context
+	stop context.CancelFunc
+
 	mu      sync.Mutex
 	calls   []IAMCall
 	used    map[grantRef]struct{}
 	crashes []*crash // pending CrashOn crashes, see crash.go
+	closing bool
+	events  sync.WaitGroup // SES events being published
 }
 
 type ssmParam struct{ name, typ, value, arn string }
@@ -150,6 +159,10 @@ func (c *Cloud) startIAMProxy(st *samtemplate.Stack) error {
 	if err := p.resourcePolicies(st); err != nil {
 		return err
 	}
+	if p.sesRoutes, err = c.sesEventRoutes(st); err != nil {
+		return err
+	}
+	p.ctx, p.stop = context.WithCancel(context.Background())
 	for _, id := range st.Resources("AWS::SSM::Parameter") {
 		props := st.Properties(id)
 		name, _ := props["Name"].(string)
@@ -233,11 +246,18 @@ func (c *Cloud) startIAMProxy(st *samtemplate.Stack) error {
 }
 
 func (p *iamProxy) close() {
+	if p.stop != nil {
+		p.stop()
+	}
 	for _, s := range p.servers {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		_ = s.Shutdown(ctx)
 		cancel()
 	}
+	p.mu.Lock()
+	p.closing = true
+	p.mu.Unlock()
+	p.events.Wait()
 	p.transport.CloseIdleConnections()
 }
 
@@ -439,6 +459,7 @@ func (p *iamProxy) serve(svc service, w http.ResponseWriter, r *http.Request) {
 	var op string
 	var checks []iam.Check
 	var err error
+	var sesForm url.Values
 	region, account := p.c.Region, p.c.namer.account
 	switch svc.name {
 	case "dynamodb":
@@ -450,7 +471,8 @@ func (p *iamProxy) serve(svc service, w http.ResponseWriter, r *http.Request) {
 		}
 		op, checks, err = iam.SQSChecks(r.Header.Get("X-Amz-Target"), form, body, region, account)
 	case "ses":
-		op, checks, err = iam.SESChecks(formValues(r, body), region, account)
+		sesForm = formValues(r, body)
+		op, checks, err = iam.SESChecks(sesForm, region, account)
 	case "kms":
 		op, checks, err = iam.KMSChecks(r.Header.Get("X-Amz-Target"), body, region, account, p.resolveAlias(r.Context()))
 	case "ssm":
@@ -509,14 +531,26 @@ func (p *iamProxy) serve(svc service, w http.ResponseWriter, r *http.Request) {
 			stream = &hashCheck{r: r.Body, h: sha256.New(), want: strings.ToLower(payloadHash), left: r.ContentLength}
 		}
 	}
-	resp, err := p.forward(r, svc, stream, payloadHash, a.Presigned)
+	fwd := r
+	sending := svc.name == "ses" && sesSendOps[op]
+	sentAt := time.Now()
+	if sending {
+		// A send SES has received happens, and publishes its events, even if its caller
+		// stops waiting for the answer: the proxy waits for the emulator's answer (until the
+		// cloud closes) whatever the caller does.
+		ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+		defer cancel()
+		defer context.AfterFunc(p.ctx, cancel)()
+		fwd = r.WithContext(ctx)
+	}
+	resp, err := p.forward(fwd, svc, stream, payloadHash, a.Presigned)
 	if err != nil {
 		var mismatch *hashMismatch
 		if errors.As(err, &mismatch) {
 			fail(iam.Fault{Status: 400, Code: "XAmzContentSHA256Mismatch", Message: "The provided 'x-amz-content-sha256' header does not match what was computed."})
 			return
 		}
-		if r.Context().Err() == nil {
+		if fwd.Context().Err() == nil {
 			p.c.logf("iam proxy: %s %s: %v", svc.name, op, err)
 		}
 		fail(iam.Fault{Status: 503, Code: "ServiceUnavailable", Message: "the local emulator did not answer"})
@@ -528,7 +562,37 @@ func (p *iamProxy) serve(svc service, w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if sending && resp.StatusCode == http.StatusOK && len(p.sesRoutes) > 0 {
+		if send := parseSESSend(op, sesForm, region, account); len(p.sesRoutes[send.configSet]) > 0 {
+			p.answerSend(w, resp, send, sentAt, r.RemoteAddr)
+			return
+		}
+	}
 	copyResponse(w, resp)
+}
+
+// answerSend answers a send SES accepted and then publishes its Send event: SES publishes
+// events after it has accepted the message, and they arrive later than its answer.
+func (p *iamProxy) answerSend(w http.ResponseWriter, resp *http.Response, send *sesSend, at time.Time, remote string) {
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	for k, v := range resp.Header {
+		if !hopHeaders[k] {
+			w.Header()[k] = v
+		}
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(body)
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	id := sesMessageID(body)
+	if err != nil || id == "" {
+		p.c.logf("ses events: the emulator's answer to a send has no MessageId; no event is published")
+		return
+	}
+	ip, _, _ := net.SplitHostPort(remote)
+	p.publishSESSend(send, id, at, ip)
 }
 
 func (p *iamProxy) readBody(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, svc service, proto iam.Protocol) bool {

@@ -40,9 +40,12 @@ func (n *namer) name(id, typ string) string {
 	return n.prefix + "-" + id
 }
 
-// Ref is a queue's URL and a KMS key's ID once created, an alias's name, and every other
-// resource's name.
+// Ref is a queue's URL and a KMS key's ID once created, an alias's name, an SNS topic's ARN
+// (as CloudFormation's Ref of a topic is), and every other resource's name.
 func (n *namer) Ref(id, typ string) string {
+	if typ == "AWS::SNS::Topic" {
+		return samtemplate.GenericAttr(n.name(id, typ), typ, "Arn", n.region, n.account)
+	}
 	if q, ok := n.queues[id]; ok && typ == "AWS::SQS::Queue" {
 		return q.url
 	}
@@ -67,6 +70,9 @@ func (n *namer) Attr(id, typ, attr string) string {
 				return q.url
 			}
 		}
+	}
+	if typ == "AWS::SNS::Topic" && attr == "TopicArn" {
+		return n.Ref(id, typ)
 	}
 	if typ == "AWS::KMS::Key" {
 		if k, ok := n.keys[id]; ok {
@@ -174,6 +180,17 @@ func (c *Cloud) configureQueues(ctx context.Context, st *samtemplate.Stack) erro
 		}
 	}
 	return nil
+}
+
+// nameUnemulated records in Names the resources no emulator holds that functions and the
+// local cloud still name: SES configuration sets (their name) and SNS topics (their ARN, what
+// Ref gives).
+func (c *Cloud) nameUnemulated(st *samtemplate.Stack) {
+	for _, typ := range []string{"AWS::SES::ConfigurationSet", "AWS::SNS::Topic"} {
+		for _, id := range st.Resources(typ) {
+			c.Names[id] = c.namer.Ref(id, typ)
+		}
+	}
 }
 
 func (c *Cloud) createBuckets(ctx context.Context, st *samtemplate.Stack) error {

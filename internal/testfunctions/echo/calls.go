@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -32,6 +34,8 @@ type awsCall struct {
 	Op      string `json:"op"`
 	// WrongSecret signs the call with a secret that is not the function's.
 	WrongSecret bool `json:"wrongSecret,omitempty"`
+	// Timeout bounds the call (a Go duration); the default is 8s.
+	Timeout string `json:"timeout,omitempty"`
 
 	Table string `json:"table,omitempty"`
 	Index string `json:"index,omitempty"`
@@ -47,6 +51,10 @@ type awsCall struct {
 	From      string   `json:"from,omitempty"`
 	To        []string `json:"to,omitempty"`
 	ConfigSet string   `json:"configSet,omitempty"`
+	// Tags are SES message tags (the Tags parameter); Headers are added to a raw message's
+	// header (e.g. X-SES-CONFIGURATION-SET, X-SES-MESSAGE-TAGS).
+	Tags    map[string]string `json:"tags,omitempty"`
+	Headers map[string]string `json:"headers,omitempty"`
 
 	KeyID      string            `json:"keyId,omitempty"`
 	Context    map[string]string `json:"context,omitempty"`
@@ -73,7 +81,11 @@ func (h *handler) call(ctx context.Context, c awsCall) awsResult {
 		}
 		cfg.Credentials = credentials.NewStaticCredentialsProvider(creds.AccessKeyID, creds.SecretAccessKey+"x", creds.SessionToken)
 	}
-	ctx, cancel := context.WithTimeout(ctx, 8*time.Second)
+	timeout := 8 * time.Second
+	if d, err := time.ParseDuration(c.Timeout); err == nil && d > 0 {
+		timeout = d
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	value, err := h.do(ctx, cfg, c)
 	if err == nil {
@@ -188,17 +200,39 @@ func (h *handler) do(ctx context.Context, cfg aws.Config, c awsCall) ([]byte, er
 		}
 		return nil, errors.New("unknown sqs op " + c.Op)
 	case "ses":
+		// The value of a send is the MessageId SES answered.
 		client := ses.NewFromConfig(cfg, func(o *ses.Options) { o.BaseEndpoint = awsenv.Endpoint("SES") })
-		if c.Op != "SendRawEmail" {
-			return nil, errors.New("unknown ses op " + c.Op)
+		var tags []sestypes.MessageTag
+		for _, k := range slices.Sorted(maps.Keys(c.Tags)) {
+			tags = append(tags, sestypes.MessageTag{Name: aws.String(k), Value: aws.String(c.Tags[k])})
 		}
-		raw := "From: " + c.From + "\r\nTo: " + c.To[0] + "\r\nSubject: iam test\r\n\r\nHello.\r\n"
-		in := &ses.SendRawEmailInput{Source: &c.From, Destinations: c.To, RawMessage: &sestypes.RawMessage{Data: []byte(raw)}}
+		var set *string
 		if c.ConfigSet != "" {
-			in.ConfigurationSetName = &c.ConfigSet
+			set = &c.ConfigSet
 		}
-		_, err := client.SendRawEmail(ctx, in)
-		return nil, err
+		switch c.Op {
+		case "SendRawEmail":
+			raw := "From: " + c.From + "\r\nTo: " + c.To[0] + "\r\nSubject: iam test\r\n"
+			for _, k := range slices.Sorted(maps.Keys(c.Headers)) {
+				raw += k + ": " + c.Headers[k] + "\r\n"
+			}
+			raw += "\r\nHello.\r\n"
+			out, err := client.SendRawEmail(ctx, &ses.SendRawEmailInput{Source: &c.From, Destinations: c.To,
+				RawMessage: &sestypes.RawMessage{Data: []byte(raw)}, ConfigurationSetName: set, Tags: tags})
+			if err != nil {
+				return nil, err
+			}
+			return []byte(aws.ToString(out.MessageId)), nil
+		case "SendEmail":
+			out, err := client.SendEmail(ctx, &ses.SendEmailInput{Source: &c.From, Destination: &sestypes.Destination{ToAddresses: c.To},
+				Message:              &sestypes.Message{Subject: &sestypes.Content{Data: aws.String("iam test")}, Body: &sestypes.Body{Text: &sestypes.Content{Data: aws.String("Hello.")}}},
+				ConfigurationSetName: set, Tags: tags})
+			if err != nil {
+				return nil, err
+			}
+			return []byte(aws.ToString(out.MessageId)), nil
+		}
+		return nil, errors.New("unknown ses op " + c.Op)
 	case "kms":
 		client := kms.NewFromConfig(cfg, func(o *kms.Options) { o.BaseEndpoint = awsenv.Endpoint("KMS") })
 		switch c.Op {
