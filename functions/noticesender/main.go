@@ -1,8 +1,8 @@
 // Command noticesender is the campaigns' sender (P14, P25, P19, P08): an SQS-triggered Lambda
 // on the notice queue, with a reserved concurrency of one, that sends each batch at the
-// account's SES rate (SES_SEND_RATE) and records every delivery (internal/notices); it also
-// takes SES's bounce and complaint events from the feedback queue and suppresses later sends
-// to those addresses.
+// account's SES rate (SES_SEND_RATE) and records every delivery (internal/notices). SES's
+// events come back to the feedback function (functions/noticefeedback), which does not wait
+// for this one's single slot.
 package main
 
 import (
@@ -64,7 +64,6 @@ func main() {
 		Patience: time.Minute, Now: time.Now,
 		SiteURL: func() string { return w.Env.Config.SiteURL },
 	}
-	feedback := &notices.Feedback{Keys: w.Env.Keys, Store: w.Store}
 	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
 		var resp events.SQSEventResponse
 		if err := w.Ready(ctx); err != nil {
@@ -93,8 +92,7 @@ func main() {
 			case perr == nil:
 				err = errors.New("not a notice job: " + string(j.Kind))
 			default:
-				// Not a job: an SES event document from the feedback queue.
-				_, err = feedback.Take(ctx, r.Body)
+				err = perr
 			}
 			if err != nil {
 				// Errors name campaigns and subjects, never an address.

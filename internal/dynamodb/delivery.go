@@ -26,8 +26,10 @@ type deliveryItem struct {
 	SK       string `dynamodbav:"SK"`
 	Campaign string `dynamodbav:"campaign"`
 	State    string `dynamodbav:"state"`
-	// Owner is the sender's run that claimed it, while sending.
+	// Owner is the sender's run that claimed it, and Claimed when (Unix milliseconds), while
+	// sending.
 	Owner     string `dynamodbav:"owner,omitempty"`
+	Claimed   int64  `dynamodbav:"claimed,omitempty"`
 	Created   string `dynamodbav:"created"`
 	Ended     string `dynamodbav:"ended,omitempty"`
 	ExpiresAt int64  `dynamodbav:"expiresAt,omitempty"`
@@ -88,24 +90,38 @@ func (st *Store) PutDeliveries(ctx context.Context, campaign string, ids []priva
 }
 
 // ClaimDelivery takes a delivery for a sender (owner): a pending one, or one another owner
-// claimed and never ended (with one sender at a time, a sender that died mid-batch). False,
-// with no error, if it has ended, is this owner's already, or is gone with its subject.
+// claimed more than notices.TakeOver ago and never ended (with one sender at a time, a sender
+// that died mid-batch, whose last mails SES's Send events have settled by then).
+// notices.ErrHeld if another owner claimed it more recently, or this owner holds it (a send
+// with no answer); false, with no error, if it has ended or is gone with its subject.
 func (st *Store) ClaimDelivery(ctx context.Context, campaign string, id privacy.SubjectID, owner string) (bool, error) {
 	if owner == "" {
-		return false, fmt.Errorf("claim delivery: no owner")
+		return false, errors.New("claim delivery: no owner")
 	}
+	now := time.Now()
 	_, err := st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
 		TableName:        &st.Table,
 		Key:              deliveryKey(id, campaign),
-		UpdateExpression: aws.String("SET #st = :sending, #owner = :owner"),
+		UpdateExpression: aws.String("SET #st = :sending, #owner = :owner, claimed = :now"),
 		ConditionExpression: aws.String("attribute_exists(PK) AND (#st = :pending OR " +
-			"(#st = :sending AND (attribute_not_exists(#owner) OR #owner <> :owner)))"),
+			"(#st = :sending AND #owner <> :owner AND (attribute_not_exists(claimed) OR claimed < :cutoff)))"),
 		ExpressionAttributeNames: map[string]string{"#st": "state", "#owner": "owner"},
 		ExpressionAttributeValues: Item{
 			":sending": s(string(notices.DeliverySending)), ":pending": s(string(notices.DeliveryPending)), ":owner": s(owner),
+			":now": n(now.UnixMilli()), ":cutoff": n(now.Add(-notices.TakeOver).UnixMilli()),
 		},
 	})
 	if isConditionFailed(err) {
+		var d deliveryItem
+		found, err := st.get(ctx, SubjectPK(id), SortKey(KindDelivery, campaign), &d)
+		if err != nil {
+			return false, err
+		}
+		if found && d.State == string(notices.DeliverySending) {
+			// Another sender's, too recent to take over; or this sender's own, whose send had
+			// no answer: either way its Send event may yet settle it.
+			return false, notices.ErrHeld
+		}
 		return false, nil
 	}
 	if err != nil {
@@ -129,7 +145,7 @@ func (st *Store) EndDelivery(ctx context.Context, campaign string, id privacy.Su
 	t := st.txn()
 	t.update(&types.Update{
 		Key:                      deliveryKey(id, campaign),
-		UpdateExpression:         aws.String("SET #st = :state, ended = :ended, expiresAt = :exp REMOVE #owner"),
+		UpdateExpression:         aws.String("SET #st = :state, ended = :ended, expiresAt = :exp REMOVE #owner, claimed"),
 		ConditionExpression:      aws.String("#st = :sending"),
 		ExpressionAttributeNames: map[string]string{"#st": "state", "#owner": "owner"},
 		ExpressionAttributeValues: Item{
@@ -155,7 +171,7 @@ func (st *Store) ReleaseDelivery(ctx context.Context, campaign string, id privac
 	_, err := st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
 		TableName:                &st.Table,
 		Key:                      deliveryKey(id, campaign),
-		UpdateExpression:         aws.String("SET #st = :pending REMOVE #owner"),
+		UpdateExpression:         aws.String("SET #st = :pending REMOVE #owner, claimed"),
 		ConditionExpression:      aws.String("#st = :sending"),
 		ExpressionAttributeNames: map[string]string{"#st": "state", "#owner": "owner"},
 		ExpressionAttributeValues: Item{

@@ -217,6 +217,7 @@ var kinds = sync.OnceValue(func() map[string]*kind {
 				"campaign":  {text: text{"Which mailing it is.", "所属的群发邮件。"}},
 				"state":     {text: text{"How it went: waiting, being sent, sent, refused by the mail server, not sent because the address bounced or complained before, or not sent (no consent when it was sent, or the account closed).", "发送结果：等待发送、正在发送、已发送、被邮件服务器拒收、因该地址此前退信或投诉而未发送，或未发送（发送时未获同意，或账户已关闭）。"}},
 				"owner":     {text: text{"While it is being sent: which run of our sender holds it, so that no other sends it too (an internal name that says nothing about you).", "正在发送期间：占用它的发送程序运行编号，以免重复发送（内部名称，不含关于您的任何信息）。"}},
+				"claimed":   {text: text{"While it is being sent: when our sender took it up (milliseconds since 1970, UTC).", "正在发送期间：我们的发送程序接手它的时间（自 1970 年起的毫秒数，UTC）。"}},
 				"created":   {text: text{"When it was planned.", "计划发送的时间。"}},
 				"ended":     {text: text{"When it was sent, or given up.", "发送或放弃发送的时间。"}},
 				"expiresAt": {text: text{"When the record is deleted: it is kept for a set period after it was sent.", "该记录的删除时间：发送后保存一段规定的期限。"}, unixTime: true},

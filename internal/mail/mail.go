@@ -329,9 +329,11 @@ type Message struct {
 	// templates add no pixel and rewrite no link either way; package ses picks the SES
 	// configuration set that does, or the one that does not.
 	Tracked bool
-	// Campaign names the campaign a marketing mail belongs to; package ses tags the message
-	// with it, so the tracked configuration set's open and click counts are per campaign.
-	Campaign string
+	// Campaign names the campaign a mail belongs to; package ses tags the message with it, so
+	// the tracked configuration set's open and click counts are per campaign. Recipient is the
+	// subject it goes to (an ID, nothing personal), tagged too: SES's Send event for the mail
+	// then names the campaign's delivery it settles (internal/notices).
+	Campaign, Recipient string
 	// Attachments are attached as given, after the receipt of a ConsentReceipt mail.
 	Attachments []Attachment
 }

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"slices"
 	"sort"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -503,14 +505,19 @@ type memMail struct {
 	failUntil time.Time
 	failErr   error
 	reject    map[string]bool
+	// tookAnyway makes a failing call still deliver the mail (SES took it, its answer was lost).
+	tookAnyway bool
 }
 
 func newMemMail(tb testing.TB) *memMail { return &memMail{tb: tb, reject: map[string]bool{}} }
 
 var (
-	errThrottled  = &smithy.GenericAPIError{Code: "Throttling", Message: "Maximum sending rate exceeded."}
-	errRejected   = &smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified."}
-	errConnection = errors.New(`Post "https://email.eu-west-1.amazonaws.com/": dial tcp 10.0.0.1:443: connect: connection refused`)
+	errThrottled = &smithy.GenericAPIError{Code: "Throttling", Message: "Maximum sending rate exceeded."}
+	errRejected  = &smithy.GenericAPIError{Code: "MessageRejected", Message: "Email address is not verified."}
+	// errConnection is SES not reached at all: the call never went.
+	errConnection = fmt.Errorf("operation error SES: SendRawEmail: %w", &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED})
+	// errNoAnswer is a call SES did not answer in time: it may have taken the mail.
+	errNoAnswer = fmt.Errorf("operation error SES: SendRawEmail: %w", context.DeadlineExceeded)
 )
 
 func (s *memMail) Send(_ context.Context, m mail.Message) error {
@@ -518,6 +525,10 @@ func (s *memMail) Send(_ context.Context, m mail.Message) error {
 	defer s.mu.Unlock()
 	s.calls++
 	if s.calls <= s.failFirst || time.Now().Before(s.failUntil) {
+		if s.tookAnyway {
+			r, _ := mail.Render(operator, m)
+			s.sent = append(s.sent, sent{Message: m, Rendered: r, at: time.Now()})
+		}
 		return s.failErr
 	}
 	if s.reject[m.To] {

@@ -11,16 +11,20 @@ import (
 	"github.com/privacyportal/portal/internal/privacy"
 )
 
-// SuppressStore records the addresses mail must no longer go to.
+// SuppressStore records the addresses mail must no longer go to, and the sends SES reports.
 type SuppressStore interface {
 	// Suppress records that mail to an address (its look-up key) bounced for good or was
 	// complained about; why is "bounce" or "complaint".
 	Suppress(ctx context.Context, emailKey, why string, at time.Time) error
+	// EndDelivery ends a delivery being sent in a final state, counted once (SendStore).
+	EndDelivery(ctx context.Context, campaign string, id privacy.SubjectID, state DeliveryState) error
 }
 
-// Feedback takes SES's bounce and complaint events (the configuration set's event destination,
-// through SNS to a queue, raw) and suppresses later campaign mail to those addresses. A
-// transient bounce (a full mailbox) suppresses nothing.
+// Feedback takes SES's events (the configuration sets' event destination, through SNS to a
+// queue, raw): a bounce for good or a complaint suppresses later campaign mail to that address
+// (a transient bounce, a full mailbox, suppresses nothing); a Send event of a campaign's mail
+// (tagged with the campaign and the subject) records its delivery as sent, should the sender
+// have died before recording it itself, so the sender that takes over does not send it again.
 type Feedback struct {
 	Keys  *privacy.Keyed
 	Store SuppressStore
@@ -30,6 +34,9 @@ type Feedback struct {
 type sesEvent struct {
 	EventType        string `json:"eventType"`
 	NotificationType string `json:"notificationType"` // the older SNS notification's name
+	Mail             struct {
+		Tags map[string][]string `json:"tags"`
+	} `json:"mail"`
 	Bounce           *struct {
 		BounceType        string `json:"bounceType"`
 		BouncedRecipients []struct {
@@ -57,6 +64,12 @@ func (f *Feedback) Take(ctx context.Context, body string) (int, error) {
 	var at time.Time
 	why := ""
 	switch {
+	case kind == "send":
+		campaign, subject := first(ev.Mail.Tags["campaign"]), first(ev.Mail.Tags["subject"])
+		if campaign == "" || subject == "" {
+			return 0, nil // not a campaign's mail
+		}
+		return 0, f.Store.EndDelivery(ctx, campaign, privacy.SubjectID(subject), DeliverySent)
 	case strings.Contains(kind, "bounce") && ev.Bounce != nil:
 		if ev.Bounce.BounceType != "Permanent" {
 			return 0, nil
@@ -90,4 +103,11 @@ func (f *Feedback) Take(ctx context.Context, body string) (int, error) {
 		slog.Info("addresses suppressed", "why", why, "count", n)
 	}
 	return n, nil
+}
+
+func first(vs []string) string {
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
 }

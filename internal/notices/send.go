@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
@@ -24,10 +25,11 @@ type SendStore interface {
 	Account(ctx context.Context, id privacy.SubjectID) (privacy.Account, error)
 	Ledger(ctx context.Context, id privacy.SubjectID) ([]privacy.ConsentEntry, error)
 	// ClaimDelivery takes a delivery for a sender (owner): a pending one, or one another
-	// sender claimed and never ended. Only one sender runs at a time (the function's reserved
-	// concurrency is 1), so a claim by another is a sender that died mid-batch, and its mail
-	// went no further than the call it died on. False if the delivery has ended (or is
-	// already this sender's).
+	// sender claimed more than TakeOver ago and never ended. Only one sender runs at a time
+	// (the function's reserved concurrency is 1), so a claim by another is a sender that died
+	// mid-batch; its mail may have reached SES just before, and SES's Send event (Feedback)
+	// settles such a delivery within seconds, so it is taken over only after that wait:
+	// ErrHeld until then. False if the delivery has ended (or is already this sender's).
 	ClaimDelivery(ctx context.Context, campaign string, id privacy.SubjectID, owner string) (bool, error)
 	// EndDelivery ends a claimed delivery in a final state and counts it on the campaign, in
 	// one step.
@@ -70,6 +72,13 @@ type Sender struct {
 	SiteURL  func() string
 	Now      func() time.Time
 }
+
+// ErrHeld is a delivery a dead sender claimed too recently to take over (SendStore).
+var ErrHeld = errors.New("a delivery is held by a sender that stopped moments ago")
+
+// TakeOver is how long a dead sender's claim is left for SES's Send event to settle before
+// another sender takes it over: SES publishes it within seconds.
+const TakeOver = time.Minute
 
 // errGiveBack ends a batch whose sends kept failing: what it has not sent goes back to the
 // queue, for a later try.
@@ -121,6 +130,11 @@ func (s *Sender) SendBatch(ctx context.Context, j jobs.Job) error {
 // deliver sends a campaign to one person, once.
 func (s *Sender) deliver(ctx context.Context, c Campaign, id privacy.SubjectID) error {
 	claimed, err := s.Store.ClaimDelivery(ctx, c.ID, id, s.Owner)
+	if errors.Is(err, ErrHeld) {
+		// A sender that died claimed it moments ago: its mail may be at SES, and SES's Send
+		// event may yet settle it. The batch goes back to the queue, for after the wait.
+		return fmt.Errorf("%w: %s", errGiveBack, err)
+	}
 	if err != nil || !claimed {
 		return err
 	}
@@ -139,6 +153,9 @@ func (s *Sender) deliver(ctx context.Context, c Campaign, id privacy.SubjectID) 
 	if !ok {
 		return end(DeliverySkipped) // no marketing consent when it is sent
 	}
+	// Tagged, so SES's Send event for it settles this delivery should this sender die before
+	// it records the send itself (Feedback).
+	m.Campaign, m.Recipient = c.ID, string(id)
 	switch off, err := s.Store.Suppressed(ctx, a.EmailKey); {
 	case err != nil:
 		return s.giveBack(ctx, c, id, err)
@@ -151,8 +168,14 @@ func (s *Sender) deliver(ctx context.Context, c Campaign, id privacy.SubjectID) 
 	case permanent(err):
 		slog.Warn("campaign mail refused", "campaign", c.ID, "subject", string(id), "err", err)
 		return end(DeliveryFailed)
-	default:
+	case refused(err):
+		// SES answered and did not take it (throttling kept up past Patience): nothing went.
 		return s.giveBack(ctx, c, id, err)
+	default:
+		// No answer (a timeout, a broken connection): SES may have taken it. The delivery stays
+		// claimed, and the batch goes back to the queue: SES's Send event settles it if the mail
+		// went, and if none comes within TakeOver the next sender sends it.
+		return fmt.Errorf("%w: %w", errGiveBack, err)
 	}
 }
 
@@ -164,8 +187,9 @@ func (s *Sender) giveBack(ctx context.Context, c Campaign, id privacy.SubjectID,
 	return fmt.Errorf("%w: %w", errGiveBack, cause)
 }
 
-// send sends one mail at the account's rate, retrying what SES may take later (throttling,
-// no answer) with backoff, for at most Patience.
+// send sends one mail at the account's rate, retrying with backoff, for at most Patience, what
+// SES answered and refused for now (throttling, a service error). A call SES did not answer
+// is not tried again here: SES may have taken it (deliver).
 func (s *Sender) send(ctx context.Context, m mail.Message) error {
 	deadline := s.Now().Add(s.Patience)
 	wait := 200 * time.Millisecond
@@ -174,7 +198,7 @@ func (s *Sender) send(ctx context.Context, m mail.Message) error {
 			return err
 		}
 		err := s.Mail.Send(ctx, m)
-		if err == nil || permanent(err) || !s.Now().Add(wait).Before(deadline) {
+		if err == nil || permanent(err) || !refused(err) || !s.Now().Add(wait).Before(deadline) {
 			return err
 		}
 		select {
@@ -184,6 +208,15 @@ func (s *Sender) send(ctx context.Context, m mail.Message) error {
 		}
 		wait = min(2*wait, 5*time.Second)
 	}
+}
+
+// refused reports an error that says SES did not take the mail: it answered with an error, or
+// it could not be reached at all (the connection was never made). Any other error (no answer
+// in time, a connection broken mid-call) leaves unknown whether it did.
+func refused(err error) bool {
+	var api smithy.APIError
+	var op *net.OpError
+	return errors.As(err, &api) || (errors.As(err, &op) && op.Op == "dial")
 }
 
 // permanent reports an error SES will give again for this mail: it refused the message (an

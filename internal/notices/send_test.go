@@ -3,6 +3,7 @@ package notices_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -443,5 +444,56 @@ func TestSendPacing(t *testing.T) {
 		if in := j - i; in > allowed {
 			t.Fatalf("%d mails within %v from mail %d, want at most %d", in, window, i, allowed)
 		}
+	}
+}
+
+// TestSendNotAnsweredIsNeitherRetriedNorLost: a send SES does not answer (it may have taken
+// the mail) is not tried again by the sender: the delivery stays claimed and the batch goes
+// back. SES's Send event for it ends the delivery as sent, so the sender that takes the batch
+// over sends it no second time; without that event it would send it (no one is skipped).
+func TestSendNotAnsweredIsNeitherRetriedNorLost(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		sendEvent bool
+		want      int // mails to the first recipient in the end
+	}{
+		{"SES took it and said so", true, 1},
+		{"SES did not take it", false, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			st := newMemStore()
+			addAccounts(st, 3)
+			batches := mustPlan(t, st, breachCampaign("c1", notices.Audience{All: true}))
+			m := newMemMail(t)
+			m.failFirst, m.failErr, m.tookAnyway = 1, errNoAnswer, tc.sendEvent
+			s := newSender(st, m)
+			s.Workers, s.Patience = 1, 2*time.Second
+			if err := s.SendBatch(ctx, batches[0]); err == nil {
+				t.Fatal("a send with no answer did not send the batch back")
+			}
+			if m.calls != 1 {
+				t.Errorf("%d calls to SES, want 1: a call with no answer is not tried again", m.calls)
+			}
+			first := batches[0].Subjects[0]
+			if got := st.deliveryStates("c1")[first]; got != notices.DeliverySending {
+				t.Errorf("the unanswered delivery is %s, want still claimed (sending)", got)
+			}
+			if tc.sendEvent {
+				event := fmt.Sprintf(`{"eventType":"Send","mail":{"messageId":"m1","tags":{"campaign":["c1"],"subject":[%q]}},"send":{}}`, first)
+				if _, err := (&notices.Feedback{Keys: keys, Store: st}).Take(ctx, event); err != nil {
+					t.Fatal(err)
+				}
+			}
+			next := newSender(st, m)
+			next.Owner, next.Workers = "the next run", 1
+			if err := next.SendBatch(ctx, batches[0]); err != nil {
+				t.Fatalf("the next sender: %v", err)
+			}
+			to := st.accounts[first].Profile.Email
+			if n := m.byAddress()[to]; n != tc.want {
+				t.Errorf("%d mails to the first recipient, want %d", n, tc.want)
+			}
+			wantCounts(t, st, "c1", notices.Counts{Sent: 3})
+		})
 	}
 }

@@ -99,6 +99,9 @@ func (s *Sender) Send(ctx context.Context, m mail.Message) error {
 	}
 	if validTag(m.Campaign) {
 		in.Tags = []types.MessageTag{{Name: aws.String("campaign"), Value: aws.String(m.Campaign)}}
+		if validTag(m.Recipient) {
+			in.Tags = append(in.Tags, types.MessageTag{Name: aws.String("subject"), Value: aws.String(m.Recipient)})
+		}
 	}
 	if _, err := s.Client.SendRawEmail(ctx, in); err != nil {
 		return &sendError{
