@@ -37,7 +37,7 @@ type sesEvent struct {
 	Mail             struct {
 		Tags map[string][]string `json:"tags"`
 	} `json:"mail"`
-	Bounce           *struct {
+	Bounce *struct {
 		BounceType        string `json:"bounceType"`
 		BouncedRecipients []struct {
 			EmailAddress string `json:"emailAddress"`
