@@ -359,7 +359,14 @@ func TestP14_ACampaignSurvivesSESStoppingAndItsSenderDying(t *testing.T) {
 		}
 	}
 	setVisibility("15")
-	t.Cleanup(func() { setVisibility("5400"); cloud.ResetCrashes("NoticeSenderFunction") })
+	t.Cleanup(func() {
+		// Every batch settles (one held while its claims waited is received again within
+		// 15 s and ends) before the template's 90 minutes come back: a batch received after
+		// that would stay in flight for them, and the next tests could never settle.
+		waitSettled(t)
+		setVisibility("5400")
+		cloud.ResetCrashes("NoticeSenderFunction")
+	})
 
 	title := "Flood " + uniq("f")
 	c := breach(title, notices.Audience{Subjects: ids})
