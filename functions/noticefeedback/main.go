@@ -9,6 +9,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"sync"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -51,10 +52,22 @@ func main() {
 			}
 			return resp, nil
 		}
-		for _, r := range ev.Records {
-			// SES's documents hold addresses: they are never logged, nor are our errors about them.
-			if _, err := feedback.Take(ctx, r.Body); err != nil {
-				slog.Error("feedback failed", "messageId", r.MessageId, "err", err)
+		// The events are independent (one per mail SES took, at the campaign's rate): taken at
+		// once, so the queue keeps up with the sender.
+		failed := make([]bool, len(ev.Records))
+		var wg sync.WaitGroup
+		for i, r := range ev.Records {
+			wg.Go(func() {
+				// SES's documents hold addresses: they are never logged, nor are our errors about them.
+				if _, err := feedback.Take(ctx, r.Body); err != nil {
+					slog.Error("feedback failed", "messageId", r.MessageId, "err", err)
+					failed[i] = true
+				}
+			})
+		}
+		wg.Wait()
+		for i, r := range ev.Records {
+			if failed[i] {
 				resp.BatchItemFailures = append(resp.BatchItemFailures, events.SQSBatchItemFailure{ItemIdentifier: r.MessageId})
 			}
 		}
