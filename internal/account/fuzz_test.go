@@ -40,6 +40,7 @@ func FuzzDecoders(f *testing.F) {
 		f.Add(uint8(i), s, "application/json", "")
 	}
 	f.Add(uint8(3), `{"login":"ada","password":"correct horse battery staple"}`, "application/json", account.CookieName+"=abc.def")
+	f.Add(uint8(0), `{"":1}`, "application/json", "") // a member with no name names the body
 	f.Add(uint8(8), ``, "", account.CookieName+"=a.b; "+account.CookieName+"=c.d")
 	f.Fuzz(func(t *testing.T, route uint8, body, ctype, cookie string) {
 		w := newWorld(t)

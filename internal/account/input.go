@@ -101,6 +101,9 @@ func decodeFields(b []byte, fields map[string]any, optional func(key string, raw
 			}
 			continue
 		}
+		if k == "" {
+			return privacy.FieldError("body", "has a field with no name")
+		}
 		return privacy.FieldError(k, "is not a field this endpoint accepts")
 	}
 	return nil
