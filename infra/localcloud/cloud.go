@@ -244,11 +244,9 @@ func Start(ctx context.Context, cfg Config) (_ *Cloud, err error) {
 		return nil, err
 	}
 	for _, src := range sources {
-		c.wg.Add(1)
-		go func() {
-			defer c.wg.Done()
-			c.pollSQS(runCtx, src)
-		}()
+		for range src.pollers {
+			c.wg.Go(func() { c.pollSQS(runCtx, src) })
+		}
 	}
 	if cfg.RunSchedules {
 		c.runSchedules(runCtx)

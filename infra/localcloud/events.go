@@ -12,6 +12,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+
+	"github.com/privacyportal/portal/infra/samtemplate"
 )
 
 // sqsSource is one SQS event of one function: what Lambda's event source mapping does.
@@ -21,6 +23,10 @@ type sqsSource struct {
 	queueARN    string
 	batchSize   int32
 	reportItems bool // FunctionResponseTypes: [ReportBatchItemFailures]
+	// pollers is how many batches of this source run at once: its ScalingConfig's
+	// MaximumConcurrency, or one. Lambda runs at least five without a ScalingConfig, and scales
+	// up from there; locally, one.
+	pollers int
 }
 
 func (c *Cloud) sqsSources() ([]sqsSource, error) {
@@ -41,17 +47,11 @@ func (c *Cloud) sqsSources() ([]sqsSource, error) {
 			if q == nil {
 				return nil, fmt.Errorf("function %s event %s: no queue with ARN %q", f.LogicalID, e.Name, arn)
 			}
-			src := sqsSource{function: f.LogicalID, queueURL: q.url, queueARN: arn, batchSize: 10}
-			if b, ok := e.Properties["BatchSize"].(float64); ok && b > 0 {
-				src.batchSize = int32(min(b, 10))
+			src, err := sqsSourceOf(e)
+			if err != nil {
+				return nil, fmt.Errorf("function %s event %s: %w", f.LogicalID, e.Name, err)
 			}
-			if types, ok := e.Properties["FunctionResponseTypes"].([]any); ok {
-				for _, t := range types {
-					if t == "ReportBatchItemFailures" {
-						src.reportItems = true
-					}
-				}
-			}
+			src.function, src.queueURL, src.queueARN = f.LogicalID, q.url, arn
 			out = append(out, src)
 		}
 	}
@@ -65,7 +65,8 @@ func (c *Cloud) sqsSources() ([]sqsSource, error) {
 // SetQueueAttributes to see a retry soon (see crash.go). The queue's redrive policy moves it
 // to the dead-letter queue in the end.
 //
-// A poller runs one batch at a time. A function with ReservedConcurrentExecutions N runs at
+// A poller runs one batch at a time, and a source has as many pollers as its ScalingConfig's
+// MaximumConcurrency (one without). A function with ReservedConcurrentExecutions N runs at
 // most N batches at once over all its event sources (and its other invokes): a poller whose
 // function is at its cap holds its batch and waits for a free slot rather than fail it. That
 // is what Lambda does (the event source scales down to the reserved concurrency and retries
@@ -153,12 +154,13 @@ func (c *Cloud) Settle(ctx context.Context) error {
 		return err
 	}
 	idle := 0
+	var why []string // what was busy at the last look, for the error
 	for idle < 2 { // twice in a row: a poller may be between a receive and its invoke
-		busy := c.sqsBusy.Load() > 0
+		why = why[:0]
+		if n := c.sqsBusy.Load(); n > 0 {
+			why = append(why, fmt.Sprintf("%d batches being handled", n))
+		}
 		for _, src := range sources {
-			if busy {
-				break
-			}
 			out, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 				QueueUrl: &src.queueURL,
 				AttributeNames: []sqstypes.QueueAttributeName{
@@ -168,18 +170,20 @@ func (c *Cloud) Settle(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("settle: %w", err)
 			}
-			for _, n := range out.Attributes {
-				busy = busy || n != "0"
+			for name, n := range out.Attributes {
+				if n != "0" {
+					why = append(why, fmt.Sprintf("%s of %s's queue %s", n, src.function, name))
+				}
 			}
 		}
-		if busy {
+		if len(why) > 0 {
 			idle = 0
 		} else {
 			idle++
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("settle: queues still busy: %w", ctx.Err())
+			return fmt.Errorf("settle: queues still busy (%s): %w", strings.Join(why, ", "), ctx.Err())
 		case <-time.After(150 * time.Millisecond):
 		}
 	}
@@ -276,4 +280,30 @@ func (c *Cloud) runSchedules(ctx context.Context) {
 			}
 		}()
 	}
+}
+
+// sqsSourceOf reads an SQS event's properties as Lambda does: its batch size (10 by default, at
+// most 10 here), whether it reports failed items, and its ScalingConfig.
+func sqsSourceOf(e samtemplate.Event) (sqsSource, error) {
+	src := sqsSource{batchSize: 10, pollers: 1}
+	if b, ok := e.Properties["BatchSize"].(float64); ok && b > 0 {
+		src.batchSize = int32(min(b, 10))
+	}
+	if types, ok := e.Properties["FunctionResponseTypes"].([]any); ok {
+		for _, t := range types {
+			if t == "ReportBatchItemFailures" {
+				src.reportItems = true
+			}
+		}
+	}
+	if sc, ok := e.Properties["ScalingConfig"].(map[string]any); ok {
+		// Lambda refuses an event source mapping whose MaximumConcurrency is not a whole number
+		// from 2 to 1000: so does the local cloud, rather than run what AWS would not deploy.
+		m, ok := sc["MaximumConcurrency"].(float64)
+		if !ok || m != float64(int(m)) || m < 2 || m > 1000 {
+			return sqsSource{}, fmt.Errorf("ScalingConfig.MaximumConcurrency %v: Lambda takes a whole number from 2 to 1000", sc["MaximumConcurrency"])
+		}
+		src.pollers = int(m)
+	}
+	return src, nil
 }
