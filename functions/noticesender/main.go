@@ -1,8 +1,9 @@
 // Command noticesender is the campaigns' sender (P14, P25, P19, P08): an SQS-triggered Lambda
-// on the notice queue, with a reserved concurrency of one, that sends each batch at the
-// account's SES rate (SES_SEND_RATE) and records every delivery (internal/notices). SES's
-// events come back to the feedback function (functions/noticefeedback), which does not wait
-// for this one's single slot.
+// on the notice queue, NOTICE_SENDERS invocations at a time (its event's MaximumConcurrency and
+// its reserved concurrency), each sending its batches at SES_SEND_RATE / NOTICE_SENDERS, so the
+// account sends at SES_SEND_RATE, and recording every delivery (internal/notices). SES's events
+// come back to the feedback function (functions/noticefeedback), which does not wait for this
+// one's slots.
 package main
 
 import (
@@ -34,15 +35,16 @@ func main() {
 	var env awsenv.Env
 	sender, configSet, trackedSet := env.String("SENDER_ADDRESS"), env.Optional("SES_CONFIGURATION_SET"), env.Optional("SES_TRACKED_CONFIGURATION_SET")
 	operatorName, operatorContact := env.String("OPERATOR_NAME"), env.String("OPERATOR_CONTACT")
-	perSecond := env.Int("SES_SEND_RATE")
+	perSecond, senders := env.Int("SES_SEND_RATE"), env.Int("NOTICE_SENDERS")
 	if err := env.Err(); err != nil {
 		slog.Error("configuration", "err", err)
 		os.Exit(1)
 	}
-	if perSecond < 1 {
-		slog.Error("configuration", "err", "SES_SEND_RATE must be at least 1")
+	if perSecond < 1 || senders < 1 {
+		slog.Error("configuration", "err", "SES_SEND_RATE and NOTICE_SENDERS must be at least 1")
 		os.Exit(1)
 	}
+	share := float64(perSecond) / float64(senders)
 	w, err := wiring.NewAccounts(context.Background())
 	if err != nil {
 		slog.Error("start", "err", err)
@@ -55,13 +57,14 @@ func main() {
 	}
 	consentEnv := &consent.Env{Keys: w.Env.Keys, Policies: w.Env.Policies, Jobs: w.Env.Jobs, Now: time.Now, Operator: wiring.Operator()}
 	marketing := &consent.Worker{Env: consentEnv, Store: w.Store, Sender: sesSender}
-	// The function runs one instance at a time (ReservedConcurrentExecutions: 1), so this
-	// limiter paces the whole account; its workers keep up to Workers sends in flight, so a
-	// slow SES answer does not lower the rate.
+	// NOTICE_SENDERS invocations run at once, each with this limiter at its share, so together
+	// they pace the account; the workers keep up to Workers sends in flight, so a slow SES
+	// answer does not lower the rate. Patience plus one AWS call (awsenv.Timeout) stays well
+	// under notices.TakeOver: no sender takes over a live one's claim.
 	svc := &notices.Sender{
 		Store: w.Store, Mail: sesSender, Keys: w.Env.Keys, Marketing: marketing,
-		Limiter: rate.NewLimiter(rate.Limit(perSecond), 1), Workers: min(32, max(1, perSecond/4)),
-		Patience: time.Minute, Now: time.Now,
+		Limiter: rate.NewLimiter(rate.Limit(share), 1), Workers: min(32, max(1, int(share)/4)),
+		Patience: 30 * time.Second, Now: time.Now,
 		SiteURL: func() string { return w.Env.Config.SiteURL },
 	}
 	lambda.Start(func(ctx context.Context, ev events.SQSEvent) (events.SQSEventResponse, error) {
@@ -75,7 +78,7 @@ func main() {
 		}
 		sesSender.Operator = mail.Operator{Name: operatorName, Contact: operatorContact, SiteURL: w.Env.Config.SiteURL}
 		// A new owner for this invocation's claims: what an earlier one claimed and never
-		// ended, it died holding (one invocation runs at a time), and this one takes over.
+		// ended within notices.TakeOver, it died holding, and this one takes over.
 		svc.Owner = privacy.NewID()
 		consentEnv.Operator.SiteURL = w.Env.Config.SiteURL
 		for _, r := range ev.Records {

@@ -90,8 +90,9 @@ func (st *Store) PutDeliveries(ctx context.Context, campaign string, ids []priva
 }
 
 // ClaimDelivery takes a delivery for a sender (owner): a pending one, or one another owner
-// claimed more than notices.TakeOver ago and never ended (with one sender at a time, a sender
-// that died mid-batch, whose last mails SES's Send events have settled by then).
+// claimed more than notices.TakeOver ago and never ended (a live sender ends its claims well
+// within that, so a sender that died mid-batch, whose last mails SES's Send events have settled
+// by then).
 // notices.ErrHeld if another owner claimed it more recently, or this owner holds it (a send
 // with no answer); false, with no error, if it has ended or is gone with its subject.
 func (st *Store) ClaimDelivery(ctx context.Context, campaign string, id privacy.SubjectID, owner string) (bool, error) {

@@ -25,11 +25,13 @@ type SendStore interface {
 	Account(ctx context.Context, id privacy.SubjectID) (privacy.Account, error)
 	Ledger(ctx context.Context, id privacy.SubjectID) ([]privacy.ConsentEntry, error)
 	// ClaimDelivery takes a delivery for a sender (owner): a pending one, or one another
-	// sender claimed more than TakeOver ago and never ended. Only one sender runs at a time
-	// (the function's reserved concurrency is 1), so a claim by another is a sender that died
-	// mid-batch; its mail may have reached SES just before, and SES's Send event (Feedback)
-	// settles such a delivery within seconds, so it is taken over only after that wait:
-	// ErrHeld until then. False if the delivery has ended (or is already this sender's).
+	// sender claimed more than TakeOver ago and never ended. A live sender ends or gives back
+	// every claim within Patience and one AWS call of making it, well inside TakeOver, so a
+	// claim older than that is a sender's that died mid-batch; its mail may have reached SES
+	// just before, and SES's Send event (Feedback) settles such a delivery within seconds, so
+	// it is taken over only after that wait: ErrHeld until then (also when another live
+	// sender holds it: SQS delivered its batch twice). False if the delivery has ended (or is
+	// already this sender's).
 	ClaimDelivery(ctx context.Context, campaign string, id privacy.SubjectID, owner string) (bool, error)
 	// EndDelivery ends a claimed delivery in a final state and counts it on the campaign, in
 	// one step.
@@ -52,10 +54,11 @@ type Marketing interface {
 	MarketingMessage(ctx context.Context, a privacy.Account, ledger []privacy.ConsentEntry, campaign string) (mail.Message, bool, error)
 }
 
-// Sender sends campaigns' batches. One sender runs at a time for the whole account (the
-// function's reserved concurrency is 1), and paces every send with Limiter, at the account's
-// SES rate; Workers sends may be in flight at once within that rate, so a slow SES answer does
-// not lower it.
+// Sender sends campaigns' batches. A fixed number of senders run at once for the whole account
+// (the function's NOTICE_SENDERS: its SQS event's MaximumConcurrency and its reserved
+// concurrency), and each paces every send with Limiter, at its share of the account's SES
+// rate; Workers sends may be in flight at once within that rate, so a slow SES answer does not
+// lower it.
 type Sender struct {
 	Store     SendStore
 	Mail      MailSender
@@ -66,8 +69,10 @@ type Sender struct {
 	// Owner names this sender's claims: set anew for each invocation, so that the next
 	// invocation takes over what a dead one claimed (ClaimDelivery).
 	Owner string
-	// Patience is how long one mail's sending is retried (throttling, SES not answering)
-	// before its delivery is given back and the batch goes back to the queue.
+	// Patience is how long after its claim one mail's sending is retried (throttling, SES
+	// refusing for now) before its delivery is given back and the batch goes back to the
+	// queue. With one AWS call's timeout on top, it must stay well under TakeOver, or another
+	// sender could take over a live one's claim.
 	Patience time.Duration
 	SiteURL  func() string
 	Now      func() time.Time
@@ -138,6 +143,7 @@ func (s *Sender) deliver(ctx context.Context, c Campaign, id privacy.SubjectID) 
 	if err != nil || !claimed {
 		return err
 	}
+	deadline := s.Now().Add(s.Patience)
 	end := func(state DeliveryState) error { return s.Store.EndDelivery(ctx, c.ID, id, state) }
 	a, err := s.Store.Account(ctx, id)
 	if privacy.ErrorCode(err) == privacy.NotFound || (err == nil && a.Status != privacy.StatusActive) {
@@ -162,7 +168,7 @@ func (s *Sender) deliver(ctx context.Context, c Campaign, id privacy.SubjectID) 
 	case off:
 		return end(DeliverySuppressed)
 	}
-	switch err := s.send(ctx, m); {
+	switch err := s.send(ctx, m, deadline); {
 	case err == nil:
 		return end(DeliverySent)
 	case permanent(err):
@@ -187,11 +193,10 @@ func (s *Sender) giveBack(ctx context.Context, c Campaign, id privacy.SubjectID,
 	return fmt.Errorf("%w: %w", errGiveBack, cause)
 }
 
-// send sends one mail at the account's rate, retrying with backoff, for at most Patience, what
-// SES answered and refused for now (throttling, a service error). A call SES did not answer
-// is not tried again here: SES may have taken it (deliver).
-func (s *Sender) send(ctx context.Context, m mail.Message) error {
-	deadline := s.Now().Add(s.Patience)
+// send sends one mail at the sender's rate, retrying with backoff until deadline what SES
+// answered and refused for now (throttling, a service error). A call SES did not answer is not
+// tried again here: SES may have taken it (deliver).
+func (s *Sender) send(ctx context.Context, m mail.Message, deadline time.Time) error {
 	wait := 200 * time.Millisecond
 	for {
 		if err := s.Limiter.Wait(ctx); err != nil {
