@@ -154,8 +154,10 @@ func (c *Cloud) Settle(ctx context.Context) error {
 		return err
 	}
 	idle := 0
-	var why []string // what was busy at the last look, for the error
-	for idle < 2 { // twice in a row: a poller may be between a receive and its invoke
+	// why is what was busy at the last look, for the error. Idle twice in a row: a poller may
+	// be between a receive and its invoke.
+	var why []string
+	for idle < 2 {
 		why = why[:0]
 		if n := c.sqsBusy.Load(); n > 0 {
 			why = append(why, fmt.Sprintf("%d batches being handled", n))
