@@ -231,6 +231,9 @@ func TestIAMPoliciesGrantOnlyWhatTheFunctionsUse(t *testing.T) {
 
 // unusedOnPurpose are grants the walk cannot use, with why they are kept.
 var unusedOnPurpose = map[string]string{
+	"NoticeFeedbackFunction dynamodb:UpdateItem": "only the Send event of a mail whose sender died before recording it " +
+		"ends its delivery (a read finds every other one ended); TestP14_ACampaignSurvivesSESStoppingAndItsSenderDying " +
+		"kills a sender and takes that path under the same policy",
 	"ExportFunction s3:DeleteObject": "only an export that finishes after its subject's erasure deletes its own archive " +
 		"(internal/requests.Exporter); the unit tests prove that path",
 	"ExportFunction s3:AbortMultipartUpload": "only an export of more than one part (5 MiB) that fails aborts its upload; " +

@@ -381,7 +381,7 @@ func TestP14_ACampaignSurvivesSESStoppingAndItsSenderDying(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	since := time.Now().Unix()
+	since, calls := time.Now().Unix(), len(cloud.IAMCalls())
 	fired := cloud.CrashOnNth("NoticeSenderFunction", "ses:SendRawEmail", 6000)
 	if _, err := op.Start(ctx, c.ID); err != nil {
 		t.Fatal(err)
@@ -405,6 +405,15 @@ func TestP14_ACampaignSurvivesSESStoppingAndItsSenderDying(t *testing.T) {
 	}
 	if got.Counts.Sent != people || got.Counts.Done() != people {
 		t.Errorf("progress %+v, want all %d sent", got.Counts, people)
+	}
+	// The killed sender had mails at SES it never recorded: their Send events ended those
+	// deliveries, through the feedback function's UpdateItem (which the IAM walk never needs).
+	settled := false
+	for _, call := range cloud.IAMCalls()[calls:] {
+		settled = settled || (call.Function == "NoticeFeedbackFunction" && call.Action == "dynamodb:UpdateItem" && call.Allowed)
+	}
+	if !settled {
+		t.Error("no Send event settled a delivery the killed sender left: the test proved less than it says")
 	}
 
 	// Counted from the mailbox, once, at the end: the store is large by now.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync/atomic"
 	"time"
 
@@ -46,37 +47,59 @@ func deliveryKey(id privacy.SubjectID, campaign string) Item {
 	return key(SubjectPK(id), SortKey(KindDelivery, campaign))
 }
 
-// deliveryWriters is how many deliveries PutDeliveries writes at once: each is a transaction
-// of its own (its recipient's account must be live), so a campaign to 100,000 people plans in
-// minutes rather than the better part of an hour.
-const deliveryWriters = 16
+// deliveryWriters is how many transactions PutDeliveries runs at once.
+const deliveryWriters = 2
+
+// deliveriesPerTxn is how many deliveries one transaction writes: each with the check that its
+// recipient's account is live, two of DynamoDB's 100 actions a transaction. A campaign to
+// 100,000 people so plans in 2,000 transactions rather than 100,000.
+const deliveriesPerTxn = 50
 
 // PutDeliveries writes a pending delivery of a campaign for each subject whose account is live
 // (there, and not being erased) and who has none yet, and returns how many of ids (each
-// counted once) have a delivery now: written by this call or an earlier one, so a page planned
+// counted once) have one now: written by this call or by an earlier one, so a page planned
 // again counts the same. Each is written only together with the check that the account is
 // live, so none lands in the partition of someone erased meanwhile; a subject whose account is
 // not live and who has no delivery is skipped, and not counted.
+//
+// Deliveries go deliveriesPerTxn to a transaction. When one of its conditions fails (a page
+// planned again, an account closed since it was listed) the transaction writes nothing, and
+// its deliveries are written again one transaction each, which tells them apart.
 func (st *Store) PutDeliveries(ctx context.Context, campaign string, ids []privacy.SubjectID) (int, error) {
 	now := time.Now()
 	var have atomic.Int64
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(deliveryWriters)
 	seen := make(map[privacy.SubjectID]bool, len(ids))
+	unique := make([]privacy.SubjectID, 0, len(ids))
 	for _, id := range ids {
-		if seen[id] {
-			continue
+		if !seen[id] {
+			seen[id] = true
+			unique = append(unique, id)
 		}
-		seen[id] = true
+	}
+	for chunk := range slices.Chunk(unique, deliveriesPerTxn) {
 		g.Go(func() error {
 			t := st.txn()
-			// The delivery first: when it exists, that is the failure reported (and counted),
-			// whatever became of the account since.
-			t.putIf(newDeliveryItem(id, campaign, now), "attribute_not_exists(PK)", nil, privacy.ErrStale)
-			t.accountLive(id)
+			for _, id := range chunk {
+				putDelivery(t, id, campaign, now)
+			}
 			switch err := st.commit(gctx, t); {
-			case err == nil, errors.Is(err, privacy.ErrStale):
-				have.Add(1)
+			case err == nil:
+				have.Add(int64(len(chunk)))
+				return nil
+			case len(chunk) > 1 && (errors.Is(err, privacy.ErrStale) || privacy.ErrorCode(err) == privacy.NotFound):
+				// One by one, to tell which failed.
+				for _, id := range chunk {
+					n, err := st.PutDeliveries(gctx, campaign, []privacy.SubjectID{id})
+					if err != nil {
+						return err
+					}
+					have.Add(int64(n))
+				}
+				return nil
+			case errors.Is(err, privacy.ErrStale):
+				have.Add(1) // it has one already
 			case privacy.ErrorCode(err) == privacy.NotFound:
 				// Not live: no delivery.
 			default:
@@ -87,6 +110,15 @@ func (st *Store) PutDeliveries(ctx context.Context, campaign string, ids []priva
 	}
 	err := g.Wait()
 	return int(have.Load()), err
+}
+
+// putDelivery adds a pending delivery to t, written only if the subject has none for the
+// campaign and its account is live.
+func putDelivery(t *txn, id privacy.SubjectID, campaign string, now time.Time) {
+	// The delivery first: when it exists, that is the failure reported (and counted), whatever
+	// became of the account since.
+	t.putIf(newDeliveryItem(id, campaign, now), "attribute_not_exists(PK)", nil, privacy.ErrStale)
+	t.accountLive(id)
 }
 
 // ClaimDelivery takes a delivery for a sender (owner): a pending one, or one another owner
@@ -164,6 +196,16 @@ func (st *Store) EndDelivery(ctx context.Context, campaign string, id privacy.Su
 		return fmt.Errorf("end delivery: %w", err)
 	}
 	return nil
+}
+
+// DeliveryState is a delivery's state, read consistently ("" when there is none).
+func (st *Store) DeliveryState(ctx context.Context, campaign string, id privacy.SubjectID) (notices.DeliveryState, error) {
+	var d deliveryItem
+	found, err := st.get(ctx, SubjectPK(id), SortKey(KindDelivery, campaign), &d)
+	if err != nil || !found {
+		return "", err
+	}
+	return notices.DeliveryState(d.State), nil
 }
 
 // ReleaseDelivery gives a claimed delivery back, pending, for a later try. One not being sent

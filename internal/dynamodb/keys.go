@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -299,6 +300,34 @@ func (st *Store) batchDelete(ctx context.Context, keys []Item) error {
 				return fmt.Errorf("batch delete: %w", err)
 			}
 			pending = out.UnprocessedItems
+			if len(pending) > 0 {
+				backoff(ctx, attempt)
+			}
+		}
+	}
+	return nil
+}
+
+// batchGet reads items by key, consistently, 100 to a call (BatchGetItem's most), and calls
+// found with each one that exists, in no particular order. Keys DynamoDB leaves unprocessed
+// (throttling) are asked again, with backoff.
+func (st *Store) batchGet(ctx context.Context, keys []Item, found func(Item) error) error {
+	for chunk := range slices.Chunk(keys, 100) {
+		pending := map[string]types.KeysAndAttributes{st.Table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
+		for attempt := 0; len(pending) > 0; attempt++ {
+			if attempt > 8 {
+				return fmt.Errorf("batch get: unprocessed keys after retries")
+			}
+			out, err := st.Client.BatchGetItem(ctx, &ddb.BatchGetItemInput{RequestItems: pending})
+			if err != nil {
+				return fmt.Errorf("batch get: %w", err)
+			}
+			for _, it := range out.Responses[st.Table] {
+				if err := found(it); err != nil {
+					return err
+				}
+			}
+			pending = out.UnprocessedKeys
 			if len(pending) > 0 {
 				backoff(ctx, attempt)
 			}

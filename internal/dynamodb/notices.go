@@ -3,9 +3,11 @@ package dynamodb
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/privacyportal/portal/internal/notices"
@@ -254,15 +256,28 @@ func (st *Store) Suppress(ctx context.Context, emailKey, why string, at time.Tim
 	return nil
 }
 
-// Suppressed reports whether mail to an address (its look-up key) is suppressed now.
-func (st *Store) Suppressed(ctx context.Context, emailKey string) (bool, error) {
-	if emailKey == "" {
-		return false, nil
+// SuppressedKeys reports which of these addresses (their look-up keys) mail must no longer go
+// to, reading them at once (BatchGetItem).
+func (st *Store) SuppressedKeys(ctx context.Context, emailKeys []string) (map[string]bool, error) {
+	keys := make([]Item, 0, len(emailKeys))
+	seen := map[string]bool{}
+	for _, k := range emailKeys {
+		if k != "" && !seen[k] {
+			seen[k] = true
+			keys = append(keys, key(EmailLookupPK(k), suppressedSK))
+		}
 	}
-	var it suppressionItem
-	found, err := st.get(ctx, EmailLookupPK(emailKey), suppressedSK, &it)
-	if err != nil {
-		return false, err
-	}
-	return found && !expired(it.ExpiresAt, time.Now()), nil
+	out := map[string]bool{}
+	now := time.Now()
+	err := st.batchGet(ctx, keys, func(raw Item) error {
+		var it suppressionItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return fmt.Errorf("decode suppression: %w", err)
+		}
+		if !expired(it.ExpiresAt, now) {
+			out[strings.TrimPrefix(it.PK, EmailLookupPK(""))] = true
+		}
+		return nil
+	})
+	return out, err
 }

@@ -205,6 +205,15 @@ func TestDeliveriesAreWrittenOnceAndOnlyForLiveAccounts(t *testing.T) {
 	if it := deliveryItem(t, closed, campaign); it != nil {
 		t.Errorf("a closed account got a delivery: %v", it)
 	}
+	accounts, err := st.Accounts(ctx, []privacy.SubjectID{a, closed, erased, never, a})
+	if err != nil || len(accounts) != 2 || accounts[a].Status != privacy.StatusActive || accounts[closed].Status == privacy.StatusActive {
+		t.Errorf("Accounts = %+v, %v; want a's (active) and closed's (not active)", accounts, err)
+	}
+	for id, want := range map[privacy.SubjectID]notices.DeliveryState{a: notices.DeliveryPending, closed: ""} {
+		if got, err := st.DeliveryState(ctx, campaign, id); got != want || err != nil {
+			t.Errorf("DeliveryState = %q, %v; want %q", got, err, want)
+		}
+	}
 	for _, id := range []privacy.SubjectID{erased, never} {
 		if n := partitionSize(t, id); n != 0 {
 			t.Errorf("%d items written into the partition of a subject with no account", n)
@@ -226,14 +235,23 @@ func TestDeliveriesAreWrittenOnceAndOnlyForLiveAccounts(t *testing.T) {
 		t.Error("planning again reset a delivery")
 	}
 
-	// Many at once, in parallel: each written once.
+	// Many at once, in transactions of many deliveries, in parallel: each written once; the
+	// transaction holding one closed account writes the others all the same.
 	var many []privacy.SubjectID
-	for range 40 {
+	for range 120 {
 		many = append(many, active(t, st))
 	}
+	if err := st.CloseAccount(ctx, many[70]); err != nil {
+		t.Fatal(err)
+	}
 	other := uniqueName("camp")
-	if n, err := st.PutDeliveries(ctx, other, append(many, many[:10]...)); err != nil || n != len(many) {
-		t.Errorf("PutDeliveries of %d (10 twice) = %d, %v", len(many), n, err)
+	if n, err := st.PutDeliveries(ctx, other, append(many, many[:10]...)); err != nil || n != len(many)-1 {
+		t.Errorf("PutDeliveries of %d (10 twice, 1 closed) = %d, %v; want %d", len(many), n, err, len(many)-1)
+	}
+	for i, id := range many {
+		if it := deliveryItem(t, id, other); (it == nil) != (i == 70) {
+			t.Errorf("subject %d of many: delivery %v", i, it)
+		}
 	}
 	if n, err := st.PutDeliveries(ctx, other, nil); err != nil || n != 0 {
 		t.Errorf("PutDeliveries of none = %d, %v", n, err)
@@ -524,22 +542,26 @@ func TestHoldsOnlyWhatAnActiveAccountKeeps(t *testing.T) {
 func TestSuppressedAddressesStaySuppressedForAYear(t *testing.T) {
 	st := newStore()
 	ctx := context.Background()
+	suppressed := func(k string) (bool, error) {
+		got, err := st.SuppressedKeys(ctx, []string{k, uniqueName("never")})
+		return got[k], err
+	}
 	key := uniqueName("k")
-	if off, err := st.Suppressed(ctx, key); err != nil || off {
+	if off, err := suppressed(key); err != nil || off {
 		t.Fatalf("an address never suppressed: %v, %v", off, err)
 	}
 	now := time.Now()
 	if err := st.Suppress(ctx, key, "bounce", now); err != nil {
 		t.Fatal(err)
 	}
-	if off, err := st.Suppressed(ctx, key); err != nil || !off {
+	if off, err := suppressed(key); err != nil || !off {
 		t.Errorf("a bounced address: %v, %v; want suppressed", off, err)
 	}
 	// An older event (a redelivered notification) does not shorten it.
 	if err := st.Suppress(ctx, key, "complaint", now.Add(-400*day)); err != nil {
 		t.Fatal(err)
 	}
-	if off, _ := st.Suppressed(ctx, key); !off {
+	if off, _ := suppressed(key); !off {
 		t.Error("an older event lifted a suppression")
 	}
 	if exp := expiresAt(t, dynamodb.EmailLookupPK(key), "SUPPRESSED"); exp != now.Add(dynamodb.SuppressionKept).Unix() {
@@ -562,11 +584,34 @@ func TestSuppressedAddressesStaySuppressedForAYear(t *testing.T) {
 	if err := st.Suppress(ctx, old, "bounce", now.Add(-dynamodb.SuppressionKept-time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if off, err := st.Suppressed(ctx, old); err != nil || off {
+	if off, err := suppressed(old); err != nil || off {
 		t.Errorf("a suppression older than a year: %v, %v; want lifted", off, err)
 	}
-	if off, err := st.Suppressed(ctx, ""); err != nil || off {
+	if off, err := suppressed(""); err != nil || off {
 		t.Errorf("no address: %v, %v", off, err)
+	}
+	// Many at once: more than one call's worth (100 keys), each reported.
+	var many []string
+	for i := range 130 {
+		k := uniqueName("many")
+		many = append(many, k)
+		if i%3 == 0 {
+			if err := st.Suppress(ctx, k, "bounce", now); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	got, err := st.SuppressedKeys(ctx, append(many, many[0], old, ""))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range many {
+		if got[k] != (i%3 == 0) {
+			t.Errorf("address %d of many: suppressed %v, want %v", i, got[k], i%3 == 0)
+		}
+	}
+	if len(got) != 44 {
+		t.Errorf("%d addresses suppressed, want the 44 of many", len(got))
 	}
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -71,6 +72,30 @@ func (st *Store) Account(ctx context.Context, id privacy.SubjectID) (privacy.Acc
 		return privacy.Account{}, errNoAccount
 	}
 	return it.account(), nil
+}
+
+// Accounts reads the accounts of ids at once (BatchGetItem); a subject with no account is
+// not in the map.
+func (st *Store) Accounts(ctx context.Context, ids []privacy.SubjectID) (map[privacy.SubjectID]privacy.Account, error) {
+	keys := make([]Item, 0, len(ids))
+	seen := make(map[privacy.SubjectID]bool, len(ids))
+	for _, id := range ids {
+		if !seen[id] {
+			seen[id] = true
+			keys = append(keys, key(SubjectPK(id), string(KindProfile)))
+		}
+	}
+	out := make(map[privacy.SubjectID]privacy.Account, len(keys))
+	err := st.batchGet(ctx, keys, func(raw Item) error {
+		var it profileItem
+		if err := attributevalue.UnmarshalMap(raw, &it); err != nil {
+			return fmt.Errorf("decode profile: %w", err)
+		}
+		a := it.account()
+		out[a.SubjectID] = a
+		return nil
+	})
+	return out, err
 }
 
 // Update applies a change to an account: profile fields, a username swap (its look-ups move

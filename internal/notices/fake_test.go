@@ -191,6 +191,18 @@ func (m *memStore) Account(_ context.Context, id privacy.SubjectID) (privacy.Acc
 	return a, nil
 }
 
+func (m *memStore) Accounts(_ context.Context, ids []privacy.SubjectID) (map[privacy.SubjectID]privacy.Account, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := map[privacy.SubjectID]privacy.Account{}
+	for _, id := range ids {
+		if a, ok := m.accounts[id]; ok {
+			out[id] = a
+		}
+	}
+	return out, nil
+}
+
 func (m *memStore) Ledger(_ context.Context, id privacy.SubjectID) ([]privacy.ConsentEntry, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -273,6 +285,15 @@ func (m *memStore) EndDelivery(_ context.Context, campaign string, id privacy.Su
 	return nil
 }
 
+func (m *memStore) DeliveryState(_ context.Context, campaign string, id privacy.SubjectID) (notices.DeliveryState, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if d, ok := m.deliveries[deliveryKey{campaign, id}]; ok {
+		return d.state, nil
+	}
+	return "", nil
+}
+
 func (m *memStore) ReleaseDelivery(_ context.Context, campaign string, id privacy.SubjectID) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -282,11 +303,16 @@ func (m *memStore) ReleaseDelivery(_ context.Context, campaign string, id privac
 	return nil
 }
 
-func (m *memStore) Suppressed(_ context.Context, emailKey string) (bool, error) {
+func (m *memStore) SuppressedKeys(_ context.Context, emailKeys []string) (map[string]bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	_, ok := m.suppressed[emailKey]
-	return ok, nil
+	out := map[string]bool{}
+	for _, k := range emailKeys {
+		if _, ok := m.suppressed[k]; ok {
+			out[k] = true
+		}
+	}
+	return out, nil
 }
 
 func (m *memStore) Suppress(_ context.Context, emailKey, why string, _ time.Time) error {

@@ -16,6 +16,8 @@ type SuppressStore interface {
 	// Suppress records that mail to an address (its look-up key) bounced for good or was
 	// complained about; why is "bounce" or "complaint".
 	Suppress(ctx context.Context, emailKey, why string, at time.Time) error
+	// DeliveryState is a delivery's state ("" when there is none).
+	DeliveryState(ctx context.Context, campaign string, id privacy.SubjectID) (DeliveryState, error)
 	// EndDelivery ends a delivery being sent in a final state, counted once (SendStore).
 	EndDelivery(ctx context.Context, campaign string, id privacy.SubjectID, state DeliveryState) error
 }
@@ -69,7 +71,16 @@ func (f *Feedback) Take(ctx context.Context, body string) (int, error) {
 		if campaign == "" || subject == "" {
 			return 0, nil // not a campaign's mail
 		}
-		return 0, f.Store.EndDelivery(ctx, campaign, privacy.SubjectID(subject), DeliverySent)
+		// Nearly always its sender has recorded it already: a read tells so, for less than the
+		// transaction that would find it ended.
+		id := privacy.SubjectID(subject)
+		switch state, err := f.Store.DeliveryState(ctx, campaign, id); {
+		case err != nil:
+			return 0, err
+		case state != DeliverySending:
+			return 0, nil
+		}
+		return 0, f.Store.EndDelivery(ctx, campaign, id, DeliverySent)
 	case strings.Contains(kind, "bounce") && ev.Bounce != nil:
 		if ev.Bounce.BounceType != "Permanent" {
 			return 0, nil
