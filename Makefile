@@ -15,6 +15,9 @@ TEST_TIMEOUT ?= 14m
 # target with a bare "context deadline exceeded" when the time runs out mid-input on a busy
 # machine (golang/go#75804, fixed in Go 1.27). A count has no deadline to race.
 FUZZ_TIME ?= 100000x
+# Flags of make bench, e.g. -only campaign,export (those measurements only; the results file then
+# holds only theirs), -recipients 10000 (a smaller campaign), -send-rate 100 (its SesSendRate).
+BENCH_FLAGS ?=
 
 .PHONY: help deps dev test unit fuzz bench build site deploy lint clean
 
@@ -54,8 +57,8 @@ fuzz: ## Fuzz every request decoder and the mail header builder, FUZZ_TIME (exec
 		echo "fuzz $${t#*:} ($${t%%:*}, $(FUZZ_TIME))"; \
 		go test -run '^$$' -fuzz "^$${t#*:}$$" -fuzztime $(FUZZ_TIME) ./$${t%%:*} || exit 1; done
 
-bench: deps ## Measure cold starts, binary sizes and API round trips beside their floors; writes bench/results.json
-	go run ./infra/cmd/bench -out bench/results.json
+bench: deps ## Measure the functions, API, exports, erasures and a 100,000-mail campaign beside floors; writes bench/results.json. BENCH_FLAGS="-only campaign" runs some (go run ./infra/cmd/bench -h)
+	go run ./infra/cmd/bench -out bench/results.json $(BENCH_FLAGS)
 
 build: site ## Build every function for Lambda (arm64) into .build/ and the site into site/public
 	@for f in $$(go run ./infra/cmd/localcloud -list-functions); do \

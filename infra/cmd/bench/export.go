@@ -120,9 +120,7 @@ func exports(ctx context.Context, b *bench) ([]Result, error) {
 }
 
 // seedPartition writes a realistic account of n+2 items: a profile, a credential, and n items
-// of its audit trail (three in four) and consent ledger, with the adapter's keys. They go in
-// BatchWriteItem calls of 25 from four writers at once, each retrying what DynamoDB Local
-// leaves unprocessed after a pause, so that it keeps up.
+// of its audit trail (three in four) and consent ledger, with the adapter's keys (writeItems).
 func seedPartition(ctx context.Context, db *dynamodb.Client, table string, id privacy.SubjectID, n int) error {
 	pk := &types.AttributeValueMemberS{Value: ddb.SubjectPK(id)}
 	str := func(v string) types.AttributeValue { return &types.AttributeValueMemberS{Value: v} }
@@ -149,19 +147,24 @@ func seedPartition(ctx context.Context, db *dynamodb.Client, table string, id pr
 			"username": str("benchexport"), "locale": str("en"), "ageGroup": str("14+"), "status": str("active"), "createdAt": str(ddb.Timestamp(t0))},
 		{"PK": pk, "SK": str(string(ddb.KindCredential)), "passwordHash": str("$argon2id$v=19$m=32768,t=2,p=1$bench$bench")},
 	}
+	return writeItems(ctx, db, table, n+len(fixed), func(i int) map[string]types.AttributeValue {
+		if i < len(fixed) {
+			return fixed[i]
+		}
+		return item(i)
+	})
+}
+
+// writeItems writes items 0 to n-1 in BatchWriteItem calls of 25 from four writers at once,
+// each retrying what DynamoDB Local leaves unprocessed after a pause, so that it keeps up.
+func writeItems(ctx context.Context, db *dynamodb.Client, table string, n int, item func(i int) map[string]types.AttributeValue) error {
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(4)
-	for start := 0; start < n+len(fixed); start += 25 {
+	for start := 0; start < n; start += 25 {
 		g.Go(func() error {
 			var reqs []types.WriteRequest
-			for i := start; i < min(start+25, n+len(fixed)); i++ {
-				var it map[string]types.AttributeValue
-				if i < len(fixed) {
-					it = fixed[i]
-				} else {
-					it = item(i)
-				}
-				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: it}})
+			for i := start; i < min(start+25, n); i++ {
+				reqs = append(reqs, types.WriteRequest{PutRequest: &types.PutRequest{Item: item(i)}})
 			}
 			pending := map[string][]types.WriteRequest{table: reqs}
 			for attempt := 0; len(pending) > 0; attempt++ {

@@ -24,9 +24,25 @@ type Result struct {
 
 	// floorName says what the floor is, for the table.
 	floorName string
-	// target is the highest acceptable ratio; 0 means the figure has no target.
+	// target is what the figure is held to, as bound says: by default the highest acceptable
+	// ratio, where 0 means the figure has no target.
 	target float64
+	bound  bound
 }
+
+// bound is how a result is held to its target.
+type bound int
+
+const (
+	// ratioAtMost: the ratio may be at most the target (a time or a size beside its floor);
+	// a target of 0 is no target.
+	ratioAtMost bound = iota
+	// ratioAtLeast: the ratio must be at least the target (a rate beside the one configured).
+	ratioAtLeast
+	// valueAtMost: the value itself may be at most the target, which may be 0 (a count of
+	// what must not happen, such as duplicate mails).
+	valueAtMost
+)
 
 // Host describes the machine the figures were measured on.
 type Host struct {
@@ -86,9 +102,21 @@ func percentile(xs []float64, p float64) float64 {
 	return s[rank-1]
 }
 
-// verdict is PASS or OVER for a result with a target, judged on the ratio as the table shows it
-// (two decimals), so a row never reads "1.50x OVER" against a 1.5x target.
+// verdict is PASS, OVER or UNDER for a result with a target, judged on the ratio as the table
+// shows it (two decimals), so a row never reads "1.50x OVER" against a 1.5x target.
 func verdict(r Result) string {
+	switch r.bound {
+	case ratioAtLeast:
+		if round(r.Ratio, 2) >= r.target {
+			return "PASS"
+		}
+		return "UNDER"
+	case valueAtMost:
+		if r.Value <= r.target {
+			return "PASS"
+		}
+		return "OVER"
+	}
 	if r.target == 0 {
 		return ""
 	}
@@ -96,6 +124,23 @@ func verdict(r Result) string {
 		return "PASS"
 	}
 	return "OVER"
+}
+
+// targetText is the table's TARGET column: the bound and the verdict, or "" without a target.
+func targetText(r Result) string {
+	switch r.bound {
+	case ratioAtLeast:
+		return fmt.Sprintf(">=%gx %s", r.target, verdict(r))
+	case valueAtMost:
+		if r.target == 0 {
+			return "0 " + verdict(r)
+		}
+		return fmt.Sprintf("<=%g %s", r.target, verdict(r))
+	}
+	if r.target == 0 {
+		return ""
+	}
+	return fmt.Sprintf("<=%gx %s", r.target, verdict(r))
 }
 
 func formatValue(v float64, unit string) string {
@@ -116,7 +161,7 @@ func writeTable(w io.Writer, results []Result) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tVALUE\tFLOOR\tRATIO\tTARGET\t")
 	for _, r := range results {
-		floor, ratio, target := "-", "-", ""
+		floor, ratio := "-", "-"
 		if r.floorName != "" || r.Floor != 0 {
 			floor = formatValue(r.Floor, r.Unit)
 			if r.floorName != "" {
@@ -126,10 +171,7 @@ func writeTable(w io.Writer, results []Result) error {
 		if r.Ratio != 0 {
 			ratio = fmt.Sprintf("%.2fx", r.Ratio)
 		}
-		if r.target != 0 {
-			target = fmt.Sprintf("<=%gx %s", r.target, verdict(r))
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.Name, formatValue(r.Value, r.Unit), floor, ratio, target)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", r.Name, formatValue(r.Value, r.Unit), floor, ratio, targetText(r))
 	}
 	return tw.Flush()
 }

@@ -80,6 +80,8 @@ func TestCompare(t *testing.T) {
 
 func TestWriteTable(t *testing.T) {
 	withTarget := func(r Result) Result { r.target = 1.5; return r }
+	atLeast := func(r Result) Result { r.target, r.bound = 0.95, ratioAtLeast; return r }
+	atMost := func(r Result, n float64) Result { r.target, r.bound = n, valueAtMost; return r }
 	tests := []struct {
 		name   string
 		result Result
@@ -95,6 +97,16 @@ func TestWriteTable(t *testing.T) {
 			[]string{"binary.A.arm64", "3.00", "MiB", "2.00", "MiB", "(Hello)", "1.50x"}},
 		{"no floor", compare("other", "ms", 1.5, "", 0),
 			[]string{"other", "1.50", "ms", "-", "-"}},
+		{"rate at least its target", atLeast(compare("campaign.100k.rate", "mails/s", 190.5, "SesSendRate", 200)),
+			[]string{"campaign.100k.rate", "190.5", "mails/s", "200", "mails/s", "(SesSendRate)", "0.95x", ">=0.95x", "PASS"}},
+		{"rate under its target", atLeast(compare("campaign.100k.rate", "mails/s", 120, "SesSendRate", 200)),
+			[]string{"campaign.100k.rate", "120", "mails/s", "200", "mails/s", "(SesSendRate)", "0.60x", ">=0.95x", "UNDER"}},
+		{"count at its target of 0", atMost(compare("campaign.100k.duplicates", "mails", 0, "", 0), 0),
+			[]string{"campaign.100k.duplicates", "0", "mails", "-", "-", "0", "PASS"}},
+		{"count over its target of 0", atMost(compare("campaign.100k.missing", "people", 3, "", 0), 0),
+			[]string{"campaign.100k.missing", "3", "people", "-", "-", "0", "OVER"}},
+		{"count under a target", atMost(compare("x", "mails", 3, "", 0), 5),
+			[]string{"x", "3", "mails", "-", "-", "<=5", "PASS"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
