@@ -23,11 +23,13 @@ type fakeCampaigns struct {
 	counts    map[string]notices.Counts
 	// active are the active accounts, in the order the index lists them; holding the optional
 	// fields each holds.
-	active   []privacy.SubjectID
-	holding  map[privacy.SubjectID][]string
-	content  map[string]map[string][]string
-	writes   int
-	countsOf func(id string, n notices.Counts) notices.Counts // advances the counters on each read
+	active []privacy.SubjectID
+	// unindexed are active accounts the index does not list yet (activated before it existed).
+	unindexed []privacy.SubjectID
+	holding   map[privacy.SubjectID][]string
+	content   map[string]map[string][]string
+	writes    int
+	countsOf  func(id string, n notices.Counts) notices.Counts // advances the counters on each read
 }
 
 var (
@@ -91,6 +93,14 @@ func (s *fakeCampaigns) ActiveAccounts(_ context.Context, cursor string, limit i
 		next = fmt.Sprint(to)
 	}
 	return slices.Clone(s.active[from:to]), next, nil
+}
+
+func (s *fakeCampaigns) IndexActiveAccounts(context.Context) (int, int, error) {
+	n := len(s.unindexed)
+	s.active = append(s.active, s.unindexed...)
+	s.unindexed = nil
+	s.writes += n
+	return n, 0, nil
 }
 
 func (s *fakeCampaigns) Holds(_ context.Context, id privacy.SubjectID, field string) (bool, error) {

@@ -486,6 +486,27 @@ func TestCampaignProgressWatch(t *testing.T) {
 	})
 }
 
+// TestCampaignIndexAccounts: accounts activated before campaigns existed are missing from the
+// index a notice to everyone reads; index-accounts adds them, and the preview counts them.
+func TestCampaignIndexAccounts(t *testing.T) {
+	f := newCampaignFixture(t)
+	f.store.unindexed = []privacy.SubjectID{"dan", "eve"}
+	id := f.create(t, breachFileJSON)
+	if out := f.mustRun(t, "campaign", "preview", id); !strings.Contains(out, "Recipients   3 people today") {
+		t.Fatalf("before: the preview does not count the 3 indexed accounts:\n%s", out)
+	}
+	out := f.mustRun(t, "campaign", "index-accounts")
+	if !strings.Contains(out, "2 active accounts added to the index") {
+		t.Errorf("index-accounts says:\n%s", out)
+	}
+	if out := f.mustRun(t, "campaign", "preview", id); !strings.Contains(out, "Recipients   5 people today") {
+		t.Errorf("after: the preview does not count all 5 active accounts:\n%s", out)
+	}
+	if out := f.mustRun(t, "campaign", "index-accounts"); !strings.Contains(out, "0 active accounts added") {
+		t.Errorf("a second run says:\n%s", out)
+	}
+}
+
 func TestCampaignReport(t *testing.T) {
 	f := newCampaignFixture(t)
 	id := f.sending(t, 1200, notices.Counts{Sent: 1100, Failed: 3})
@@ -599,7 +620,7 @@ func TestCampaignUsageErrorsExit2AndTouchNothing(t *testing.T) {
 		env    map[string]string
 		stderr string
 	}{
-		{"no campaign command", []string{"campaign"}, nil, "campaign needs a command (one of create, preview, progress, publish, report, start, withdraw)"},
+		{"no campaign command", []string{"campaign"}, nil, "campaign needs a command (one of create, index-accounts, preview, progress, publish, report, start, withdraw)"},
 		{"an unknown campaign command", []string{"campaign", "send", "x"}, nil, `unknown command "campaign send" (campaign takes one of create,`},
 		{"create without a file", []string{"campaign", "create"}, nil, "campaign create needs the campaign: portalctl campaign create --file FILE"},
 		{"preview without an ID", []string{"campaign", "preview"}, nil, "campaign preview needs a campaign ID: portalctl campaign preview <id>"},

@@ -629,6 +629,9 @@ Campaigns (mail to many people at once: breach notices, policy updates, marketin
   campaign report <id> [--format md|json] [--out FILE]
                            the regulator's report of a breach (GDPR Art. 33(3), PIPL
                            Art. 57), from the campaign's data
+  campaign index-accounts  once, on a table older than campaigns: put the accounts
+                           activated before into the index a notice to everyone
+                           reads (again, it does nothing)
 
 Every step (start, complete, explain, refuse, erase) is kept in the request with its time,
 and the requester is mailed about it (about an erasure, once it is done). Times are UTC.

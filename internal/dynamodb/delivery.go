@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -339,4 +340,56 @@ func (st *Store) dropOpenDeliveries(ctx context.Context, id privacy.SubjectID) (
 		}
 	}
 	return dropped, nil
+}
+
+// IndexActiveAccounts puts every active account that is not in the active accounts' index
+// (GSI2's ACCOUNTS partition) into it: accounts activated before the index existed. It scans the
+// table (dynamodb:Scan, which no function's role has: only the operator's tool calls it), and
+// indexes each account with a condition that it is still active and not indexed, so it can run
+// while the portal does; an account closed or indexed meanwhile is counted as left. Running it
+// again indexes nothing more.
+func (st *Store) IndexActiveAccounts(ctx context.Context) (indexed, left int, err error) {
+	notIndexed := "#st = :active AND (attribute_not_exists(GSI2PK) OR GSI2PK <> :accounts)"
+	in := &ddb.ScanInput{
+		TableName: &st.Table, ProjectionExpression: aws.String("PK"),
+		FilterExpression:         aws.String("SK = :profile AND " + notIndexed),
+		ExpressionAttributeNames: map[string]string{"#st": "status"},
+		ExpressionAttributeValues: Item{
+			":profile": s(string(KindProfile)), ":active": s(string(privacy.StatusActive)), ":accounts": s(accountsPartition),
+		},
+		ConsistentRead: aws.Bool(true),
+	}
+	for {
+		page, err := st.Client.Scan(ctx, in)
+		if err != nil {
+			return indexed, left, fmt.Errorf("scan accounts: %w", err)
+		}
+		for _, it := range page.Items {
+			id, ok := strings.CutPrefix(attr(it, "PK"), subjectPrefix)
+			if !ok || id == "" {
+				continue
+			}
+			_, err := st.Client.UpdateItem(ctx, &ddb.UpdateItemInput{
+				TableName: &st.Table, Key: key(SubjectPK(privacy.SubjectID(id)), string(KindProfile)),
+				UpdateExpression:         aws.String("SET GSI2PK = :accounts, GSI2SK = :id"),
+				ConditionExpression:      aws.String(notIndexed),
+				ExpressionAttributeNames: map[string]string{"#st": "status"},
+				ExpressionAttributeValues: Item{
+					":active": s(string(privacy.StatusActive)), ":accounts": s(accountsPartition), ":id": s(id),
+				},
+			})
+			switch {
+			case isConditionFailed(err):
+				left++
+			case err != nil:
+				return indexed, left, fmt.Errorf("index account: %w", err)
+			default:
+				indexed++
+			}
+		}
+		if page.LastEvaluatedKey == nil {
+			return indexed, left, nil
+		}
+		in.ExclusiveStartKey = page.LastEvaluatedKey
+	}
 }

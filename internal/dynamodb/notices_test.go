@@ -656,3 +656,64 @@ func TestP17_ErasureCountsTheDeliveriesItDropsAsSkipped(t *testing.T) {
 		t.Errorf("counts after a second erasure: %+v, want %+v", again, got)
 	}
 }
+
+// TestIndexActiveAccountsBackfillsTheIndexOnce: accounts activated before the active accounts'
+// index existed (no GSI2 key, or the sweep's left behind) are put into it, a closed one is not,
+// and a second run indexes nothing.
+func TestIndexActiveAccountsBackfillsTheIndexOnce(t *testing.T) {
+	st := newStore()
+	ctx := context.Background()
+	profile := func(id privacy.SubjectID) dynamodb.Item {
+		return dynamodb.Item{
+			"PK": &types.AttributeValueMemberS{Value: dynamodb.SubjectPK(id)},
+			"SK": &types.AttributeValueMemberS{Value: string(dynamodb.KindProfile)},
+		}
+	}
+	update := func(id privacy.SubjectID, expr string, vals dynamodb.Item) {
+		t.Helper()
+		if _, err := tables.DynamoDB.UpdateItem(ctx, &ddb.UpdateItemInput{
+			TableName: aws.String(tables.Names["PortalTable"]), Key: profile(id),
+			UpdateExpression: aws.String(expr), ExpressionAttributeValues: vals,
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	gsi2 := func(id privacy.SubjectID) (string, string) {
+		t.Helper()
+		out, err := tables.DynamoDB.GetItem(ctx, &ddb.GetItemInput{
+			TableName: aws.String(tables.Names["PortalTable"]), Key: profile(id), ConsistentRead: aws.Bool(true),
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		pk, _ := out.Item["GSI2PK"].(*types.AttributeValueMemberS)
+		sk, _ := out.Item["GSI2SK"].(*types.AttributeValueMemberS)
+		if pk == nil || sk == nil {
+			return "", ""
+		}
+		return pk.Value, sk.Value
+	}
+	old, swept, closed := active(t, st), active(t, st), active(t, st)
+	update(old, "REMOVE GSI2PK, GSI2SK", nil)
+	update(swept, "SET GSI2PK = :sweep", dynamodb.Item{":sweep": &types.AttributeValueMemberS{Value: "SWEEP"}})
+	if err := st.CloseAccount(ctx, closed); err != nil {
+		t.Fatal(err)
+	}
+	update(closed, "REMOVE GSI2PK, GSI2SK", nil)
+
+	indexed, left, err := st.IndexActiveAccounts(ctx)
+	if err != nil || indexed < 2 || left != 0 {
+		t.Fatalf("IndexActiveAccounts = %d indexed, %d left, %v; want at least the 2 old accounts", indexed, left, err)
+	}
+	for _, id := range []privacy.SubjectID{old, swept} {
+		if pk, sk := gsi2(id); pk != "ACCOUNTS" || sk != string(id) {
+			t.Errorf("an old active account's GSI2 key is %q/%q, want ACCOUNTS/<id>", pk, sk)
+		}
+	}
+	if pk, _ := gsi2(closed); pk != "" {
+		t.Errorf("a closed account was indexed: %q", pk)
+	}
+	if indexed, left, err := st.IndexActiveAccounts(ctx); err != nil || indexed != 0 || left != 0 {
+		t.Errorf("a second run = %d indexed, %d left, %v; want nothing", indexed, left, err)
+	}
+}

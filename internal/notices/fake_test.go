@@ -174,6 +174,9 @@ func (m *memStore) ActiveAccounts(_ context.Context, cursor string, limit int) (
 	return ids, string(ids[len(ids)-1]), nil
 }
 
+// IndexActiveAccounts: the fake's index always lists every active account.
+func (m *memStore) IndexActiveAccounts(context.Context) (int, int, error) { return 0, 0, nil }
+
 func (m *memStore) Holds(_ context.Context, id privacy.SubjectID, field string) (bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()

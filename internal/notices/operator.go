@@ -18,6 +18,9 @@ type OperatorStore interface {
 	ActiveAccounts(ctx context.Context, cursor string, limit int) ([]privacy.SubjectID, string, error)
 	Holds(ctx context.Context, id privacy.SubjectID, field string) (bool, error)
 	Account(ctx context.Context, id privacy.SubjectID) (privacy.Account, error)
+	// IndexActiveAccounts puts every active account missing from the active accounts' index
+	// into it, and says how many it indexed and how many changed meanwhile and were left.
+	IndexActiveAccounts(ctx context.Context) (indexed, left int, err error)
 }
 
 // Content is where a marketing campaign's text is kept for the consent worker's rule (the
@@ -43,6 +46,14 @@ type Operator struct {
 	// SiteURL and Operator are what a preview renders with.
 	SiteURL  string
 	Operator mail.Operator
+}
+
+// IndexAccounts puts into the active accounts' index (whom a notice to everyone, or to everyone
+// holding a kind of data, goes to) every active account activated before the index existed.
+// Run once on a table older than campaigns, before its first such notice; again, it does
+// nothing.
+func (o *Operator) IndexAccounts(ctx context.Context) (indexed, left int, err error) {
+	return o.Store.IndexActiveAccounts(ctx)
 }
 
 // Create writes a new campaign, as a draft, once it is valid.
