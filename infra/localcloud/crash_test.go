@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"sync"
 	"testing"
 	"time"
@@ -64,40 +62,6 @@ Resources:
 
 const instances = 2
 
-func startCrashCloud(t *testing.T) *localcloud.Cloud {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "template.yaml")
-	if err := os.WriteFile(path, []byte(crashTemplate), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs, err := os.Create(filepath.Join(dir, "cloud.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	c, err := localcloud.Start(ctx, localcloud.Config{
-		Root: root, Template: path, FunctionsDirs: []string{"internal/testfunctions"},
-		Prefix: "lccrash", Instances: instances, Logs: logs, Version: "test",
-	})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		c.Close()
-		b, _ := os.ReadFile(logs.Name())
-		if t.Failed() {
-			t.Logf("cloud log tail:\n%s", tailString(string(b), 4000))
-		}
-	})
-	return c
-}
-
 func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(d); !cond(); time.Sleep(20 * time.Millisecond) {
@@ -111,7 +75,7 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 // Lambda timeout would, and sees what AWS does: the message comes back after the queue's
 // visibility timeout (made short by the test) and the object is written once.
 func TestCrashOnRetriesFromSQS(t *testing.T) {
-	c := startCrashCloud(t)
+	c, _ := startSmallCloud(t, "lccrash", crashTemplate, instances)
 	t.Cleanup(func() { c.ResetCrashes("") })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()

@@ -6,12 +6,9 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -162,40 +159,6 @@ Resources:
         - SQSPollerPolicy: { QueueName: !GetAtt Queue.QueueName }
 `
 
-func startIAMCloud(t *testing.T) *localcloud.Cloud {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "template.yaml")
-	if err := os.WriteFile(path, []byte(iamTemplate), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs, err := os.Create(filepath.Join(dir, "cloud.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	c, err := localcloud.Start(ctx, localcloud.Config{
-		Root: root, Template: path, FunctionsDirs: []string{"internal/testfunctions"},
-		Prefix: "lciam", Instances: 1, Logs: logs, Version: "test",
-	})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		c.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logs.Name())
-			t.Logf("cloud log tail:\n%s", tailString(string(b), 4000))
-		}
-	})
-	return c
-}
-
 // result is what the echo function reports of one AWS call it made.
 type result struct {
 	OK      bool   `json:"ok"`
@@ -240,7 +203,7 @@ func wantDenied(t *testing.T, r result, status int, code, message string) {
 }
 
 func TestIAMEnforcement(t *testing.T) {
-	c := startIAMCloud(t)
+	c, _ := startSmallCloud(t, "lciam", iamTemplate, 1)
 	const session = "arn:aws:sts::000000000000:assumed-role/lciam-EchoFunctionRole/lciam-EchoFunction"
 	table, bucket := c.Names["Table"], c.Names["Bucket"]
 	tableARN := c.ARN("Table")

@@ -40,7 +40,7 @@ Resources:
 // is CloudFront in front of that bucket: what the build has is served from it, the rest under
 // /notices/ from the bucket, with what S3 stored with each object.
 func TestPublishedNoticesFromSiteBucket(t *testing.T) {
-	c := startSmallCloud(t, "lcsite", siteTemplate, 1)
+	c, _ := startSmallCloud(t, "lcsite", siteTemplate, 1)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	bucket := c.Names["SiteBucket"]

@@ -7,8 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -68,47 +66,12 @@ Resources:
           Properties: {Queue: !GetAtt QueueB.Arn, BatchSize: 1}
 `
 
-// startSmallCloud starts the local cloud on a small template of this package's tests.
-func startSmallCloud(t *testing.T, prefix, template string, instances int) *localcloud.Cloud {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "template.yaml")
-	if err := os.WriteFile(path, []byte(template), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs, err := os.Create(filepath.Join(dir, "cloud.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	c, err := localcloud.Start(ctx, localcloud.Config{
-		Root: root, Template: path, FunctionsDirs: []string{"internal/testfunctions"},
-		Prefix: prefix, Instances: instances, Logs: logs, Version: "test",
-	})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	t.Cleanup(func() {
-		c.Close()
-		if t.Failed() {
-			b, _ := os.ReadFile(logs.Name())
-			t.Logf("cloud log tail:\n%s", tailString(string(b), 4000))
-		}
-	})
-	return c
-}
-
 // TestReservedConcurrencyCapsEveryInvoke runs a function whose template reserves it one
 // concurrent execution on a pool of three instances: a direct invoke beyond the one running
 // is refused with Lambda's 429, and the two queues' pollers take turns, one batch at a time,
 // without failing a batch (every message is received once).
 func TestReservedConcurrencyCapsEveryInvoke(t *testing.T) {
-	c := startSmallCloud(t, "lcreserved", reservedTemplate, 3)
+	c, _ := startSmallCloud(t, "lcreserved", reservedTemplate, 3)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	const fn = "SleeperFunction"

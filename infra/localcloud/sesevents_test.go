@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -115,36 +114,13 @@ Resources:
                 - !Sub "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:configuration-set/${Tracked}"
 `
 
+// startSESEventsCloud starts the SES events stack, and fails the test if the cloud's log names
+// an address (the events it publishes hold them; its lines must not).
 func startSESEventsCloud(t *testing.T) *localcloud.Cloud {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	path := filepath.Join(dir, "template.yaml")
-	if err := os.WriteFile(path, []byte(sesEventsTemplate), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	logs, err := os.Create(filepath.Join(dir, "cloud.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
-	defer cancel()
-	c, err := localcloud.Start(ctx, localcloud.Config{
-		Root: root, Template: path, FunctionsDirs: []string{"internal/testfunctions"},
-		Prefix: "lcses", Instances: 1, Logs: logs, Version: "test",
-	})
-	if err != nil {
-		t.Fatalf("start: %v", err)
-	}
+	c, logPath := startSmallCloud(t, "lcses", sesEventsTemplate, 1)
 	t.Cleanup(func() {
-		c.Close()
-		b, _ := os.ReadFile(logs.Name())
-		if t.Failed() {
-			t.Logf("cloud log tail:\n%s", tailString(string(b), 4000))
-		}
+		b, _ := os.ReadFile(logPath)
 		for _, line := range strings.Split(string(b), "\n") {
 			if strings.Contains(line, "ses events:") && strings.Contains(line, "@") {
 				t.Errorf("a log line names an address: %s", line)
