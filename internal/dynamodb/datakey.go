@@ -2,10 +2,6 @@ package dynamodb
 
 import (
 	"context"
-	"fmt"
-
-	"github.com/aws/aws-sdk-go-v2/aws"
-	ddb "github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/privacyportal/portal/internal/privacy"
 )
@@ -37,16 +33,5 @@ func (st *Store) DataKey(ctx context.Context, name string) ([]byte, error) {
 
 // PutDataKey stores an encrypted data key unless one is stored already (privacy.ErrStale).
 func (st *Store) PutDataKey(ctx context.Context, name string, ciphertext []byte) error {
-	_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
-		TableName:           &st.Table,
-		Item:                marshal(dataKeyItem{PK: dataKeyPK(name), SK: dataKeySK, Ciphertext: ciphertext}),
-		ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	if isConditionFailed(err) {
-		return privacy.ErrStale
-	}
-	if err != nil {
-		return fmt.Errorf("put data key: %w", err)
-	}
-	return nil
+	return st.putNew(ctx, dataKeyItem{PK: dataKeyPK(name), SK: dataKeySK, Ciphertext: ciphertext}, "data key")
 }

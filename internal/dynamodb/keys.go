@@ -308,6 +308,21 @@ func (st *Store) batchDelete(ctx context.Context, keys []Item) error {
 	return nil
 }
 
+// putNew writes an item that must not exist yet: privacy.ErrStale if its key is taken. what
+// names it in an error.
+func (st *Store) putNew(ctx context.Context, item any, what string) error {
+	_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
+		TableName: &st.Table, Item: marshal(item), ConditionExpression: aws.String("attribute_not_exists(PK)"),
+	})
+	if isConditionFailed(err) {
+		return privacy.ErrStale
+	}
+	if err != nil {
+		return fmt.Errorf("put %s: %w", what, err)
+	}
+	return nil
+}
+
 // batchGet reads items by key, consistently, 100 to a call (BatchGetItem's most), and calls
 // found with each one that exists, in no particular order. Keys DynamoDB leaves unprocessed
 // (throttling) are asked again, with backoff.

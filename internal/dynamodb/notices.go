@@ -140,16 +140,7 @@ func (it campaignItem) campaign(id string) notices.Campaign {
 // PutCampaign writes a new campaign at its version (0 for a new one): privacy.ErrStale if
 // its ID is taken.
 func (st *Store) PutCampaign(ctx context.Context, c notices.Campaign) error {
-	_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
-		TableName: &st.Table, Item: marshal(newCampaignItem(c)), ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	if isConditionFailed(err) {
-		return privacy.ErrStale
-	}
-	if err != nil {
-		return fmt.Errorf("put campaign: %w", err)
-	}
-	return nil
+	return st.putNew(ctx, newCampaignItem(c), "campaign")
 }
 
 // Campaign reads a campaign, with the version it is at (privacy.NotFound if there is none).

@@ -162,16 +162,11 @@ var errRequestTaken = privacy.Errorf(privacy.Conflict, "This request was filed a
 func (st *Store) PutRequest(ctx context.Context, r requests.Record, d *privacy.Decision) error {
 	r.Version = 1
 	if r.Status == privacy.RequestReceived {
-		_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
-			TableName: &st.Table, Item: marshal(newRequestItem(r, st.closedRequestsKept())), ConditionExpression: aws.String("attribute_not_exists(PK)"),
-		})
-		if isConditionFailed(err) {
+		err := st.putNew(ctx, newRequestItem(r, st.closedRequestsKept()), "request")
+		if errors.Is(err, privacy.ErrStale) {
 			return errRequestTaken
 		}
-		if err != nil {
-			return fmt.Errorf("put request: %w", err)
-		}
-		return nil
+		return err
 	}
 	t := st.txn()
 	t.accountLive(r.Subject)

@@ -124,16 +124,7 @@ func (st *Store) Tombstone(ctx context.Context, request string) (privacy.Tombsto
 
 // PutTombstone writes a new tombstone: privacy.ErrStale if the request has one already.
 func (st *Store) PutTombstone(ctx context.Context, t privacy.Tombstone) error {
-	_, err := st.Client.PutItem(ctx, &ddb.PutItemInput{
-		TableName: &st.Table, Item: marshal(newTombstoneItem(t)), ConditionExpression: aws.String("attribute_not_exists(PK)"),
-	})
-	if isConditionFailed(err) {
-		return privacy.ErrStale
-	}
-	if err != nil {
-		return fmt.Errorf("put tombstone: %w", err)
-	}
-	return nil
+	return st.putNew(ctx, newTombstoneItem(t), "tombstone")
 }
 
 // SaveTombstone writes a tombstone over the one the request has (privacy.NotFound if none:
