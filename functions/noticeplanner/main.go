@@ -6,6 +6,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"time"
@@ -61,8 +62,4 @@ func main() {
 	})
 }
 
-var errNotAPlan = errorString("not a plan job")
-
-type errorString string
-
-func (e errorString) Error() string { return string(e) }
+var errNotAPlan = errors.New("not a plan job")
