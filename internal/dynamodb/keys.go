@@ -283,29 +283,42 @@ func isConditionFailed(err error) bool {
 }
 
 func (st *Store) batchDelete(ctx context.Context, keys []Item) error {
-	for len(keys) > 0 {
-		chunk := keys[:min(25, len(keys))]
-		keys = keys[len(chunk):]
+	for chunk := range slices.Chunk(keys, 25) {
 		reqs := make([]types.WriteRequest, len(chunk))
 		for i, k := range chunk {
 			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}}
 		}
 		pending := map[string][]types.WriteRequest{st.Table: reqs}
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 8 {
-				return fmt.Errorf("batch delete: unprocessed items after retries")
-			}
+		err := untilProcessed(ctx, "batch delete", func() (bool, error) {
 			out, err := st.Client.BatchWriteItem(ctx, &ddb.BatchWriteItemInput{RequestItems: pending})
 			if err != nil {
-				return fmt.Errorf("batch delete: %w", err)
+				return false, err
 			}
 			pending = out.UnprocessedItems
-			if len(pending) > 0 {
-				backoff(ctx, attempt)
-			}
+			return len(pending) > 0, nil
+		})
+		if err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// untilProcessed makes a batch call again, with backoff, while it leaves items unprocessed
+// (DynamoDB's answer to throttling), nine calls at most; what names it in an error.
+func untilProcessed(ctx context.Context, what string, call func() (left bool, err error)) error {
+	for attempt := 0; ; attempt++ {
+		left, err := call()
+		switch {
+		case err != nil:
+			return fmt.Errorf("%s: %w", what, err)
+		case !left:
+			return nil
+		case attempt >= 8:
+			return fmt.Errorf("%s: unprocessed items after retries", what)
+		}
+		backoff(ctx, attempt)
+	}
 }
 
 // putNew writes an item that must not exist yet: privacy.ErrStale if its key is taken. what
@@ -329,22 +342,22 @@ func (st *Store) putNew(ctx context.Context, item any, what string) error {
 func (st *Store) batchGet(ctx context.Context, keys []Item, found func(Item) error) error {
 	for chunk := range slices.Chunk(keys, 100) {
 		pending := map[string]types.KeysAndAttributes{st.Table: {Keys: chunk, ConsistentRead: aws.Bool(true)}}
-		for attempt := 0; len(pending) > 0; attempt++ {
-			if attempt > 8 {
-				return fmt.Errorf("batch get: unprocessed keys after retries")
-			}
+		var items []Item
+		err := untilProcessed(ctx, "batch get", func() (bool, error) {
 			out, err := st.Client.BatchGetItem(ctx, &ddb.BatchGetItemInput{RequestItems: pending})
 			if err != nil {
-				return fmt.Errorf("batch get: %w", err)
+				return false, err
 			}
-			for _, it := range out.Responses[st.Table] {
-				if err := found(it); err != nil {
-					return err
-				}
-			}
+			items = append(items, out.Responses[st.Table]...)
 			pending = out.UnprocessedKeys
-			if len(pending) > 0 {
-				backoff(ctx, attempt)
+			return len(pending) > 0, nil
+		})
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			if err := found(it); err != nil {
+				return err
 			}
 		}
 	}
