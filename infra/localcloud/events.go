@@ -153,43 +153,57 @@ func (c *Cloud) Settle(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	idle := 0
-	// why is what was busy at the last look, for the error. Idle twice in a row: a poller may
-	// be between a receive and its invoke.
-	var why []string
-	for idle < 2 {
-		why = why[:0]
-		if n := c.sqsBusy.Load(); n > 0 {
-			why = append(why, fmt.Sprintf("%d batches being handled", n))
+	// Idle twice in a row: a poller may be between a receive and its invoke.
+	for idle := 0; idle < 2; {
+		busy, err := c.busy(ctx, sources, false)
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("settle: %w", err)
 		}
-		for _, src := range sources {
-			out, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
-				QueueUrl: &src.queueURL,
-				AttributeNames: []sqstypes.QueueAttributeName{
-					sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
-				},
-			})
-			if err != nil {
-				return fmt.Errorf("settle: %w", err)
-			}
-			for name, n := range out.Attributes {
-				if n != "0" {
-					why = append(why, fmt.Sprintf("%s of %s's queue %s", n, src.function, name))
-				}
-			}
-		}
-		if len(why) > 0 {
+		if len(busy) > 0 {
 			idle = 0
 		} else {
 			idle++
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("settle: queues still busy (%s): %w", strings.Join(why, ", "), ctx.Err())
+			// One full look, for the error to say what was still busy.
+			look, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			busy, _ := c.busy(look, sources, true)
+			return fmt.Errorf("settle: queues still busy (%s): %w", strings.Join(busy, ", "), ctx.Err())
 		case <-time.After(150 * time.Millisecond):
 		}
 	}
 	return nil
+}
+
+// busy says what is not settled: batches being handled, and messages waiting or in flight in
+// the sources' queues. It stops at the first it finds, unless all is set.
+func (c *Cloud) busy(ctx context.Context, sources []sqsSource, all bool) ([]string, error) {
+	var busy []string
+	if n := c.sqsBusy.Load(); n > 0 {
+		busy = append(busy, fmt.Sprintf("%d batches being handled", n))
+	}
+	for _, src := range sources {
+		if len(busy) > 0 && !all {
+			break
+		}
+		out, err := c.SQS.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
+			QueueUrl: &src.queueURL,
+			AttributeNames: []sqstypes.QueueAttributeName{
+				sqstypes.QueueAttributeNameApproximateNumberOfMessages, sqstypes.QueueAttributeNameApproximateNumberOfMessagesNotVisible,
+			},
+		})
+		if err != nil {
+			return busy, err
+		}
+		for name, n := range out.Attributes {
+			if n != "0" {
+				busy = append(busy, fmt.Sprintf("%s of %s's queue %s", n, src.function, name))
+			}
+		}
+	}
+	return busy, nil
 }
 
 // FireSchedule invokes a function that has a Schedule or ScheduleV2 event, with the event

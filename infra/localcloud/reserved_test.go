@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -134,6 +135,13 @@ func TestReservedConcurrencyCapsEveryInvoke(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+		}
+		// While they run, Settle gives up when asked to, and says what is busy.
+		short, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		err := c.Settle(short)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "SleeperFunction's queue") {
+			t.Errorf("Settle with 8 messages of 300 ms waiting: %v, want an error naming SleeperFunction's queue", err)
 		}
 		bucket := c.Names["Bucket"]
 		type run struct {
